@@ -1,0 +1,1 @@
+"""Builders for the bundled datasets (see scripts/build_data.py)."""

@@ -1,0 +1,145 @@
+"""The data catalog: an embedded DuckDB database over the bundled Parquet tables.
+
+Each dataset is a DuckDB schema and each of its tables a view over one Parquet
+file, so users can query across datasets with SQL::
+
+    >>> from tariffsim.data import catalog
+    >>> catalog().sql('select count(*) from world_io_7x44_2017.flows').fetchone()[0]
+    2156
+
+``manifest.json`` beside the Parquet files holds each dataset's attribution
+record (source, publisher, license, year, units, citation) and each table's
+documented columns. Datasets added by ``tariffsim data update`` live in the
+user data directory (``$TARIFFSIM_HOME``, default ``~/.local/share/tariffsim``)
+with the same layout and override bundled tables of the same name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ..errors import DataError
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+
+
+def user_data_dir() -> Path:
+    """Folder for updated datasets (``$TARIFFSIM_HOME`` or ``~/.local/share/tariffsim``)."""
+    return Path(os.environ.get("TARIFFSIM_HOME", Path.home() / ".local" / "share" / "tariffsim"))
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / "manifest.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: unreadable manifest ({exc})") from None
+
+
+def manifest() -> dict[str, dict]:
+    """Attribution records of every dataset: bundled, overridden by user updates."""
+    out = dict(_bundled_manifest())
+    for name, rec in _read_manifest(user_data_dir()).items():
+        rec = dict(rec)
+        rec["_root"] = str(user_data_dir())
+        out[name] = rec
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bundled_manifest() -> dict[str, dict]:
+    m = _read_manifest(BUNDLED_DIR)
+    for rec in m.values():
+        rec["_root"] = str(BUNDLED_DIR)
+    return m
+
+
+def dataset_names() -> list[str]:
+    return sorted(manifest())
+
+
+def dataset_record(name: str) -> dict:
+    m = manifest()
+    if name not in m:
+        raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(m))}")
+    return m[name]
+
+
+def table_path(dataset: str, table: str) -> Path:
+    rec = dataset_record(dataset)
+    if table not in rec["tables"]:
+        raise DataError(f"dataset {dataset!r} has no table {table!r}; tables: {', '.join(rec['tables'])}")
+    path = Path(rec["_root"]) / rec["tables"][table]["file"]
+    if not path.exists():
+        raise DataError(f"{dataset}.{table}: file {path} is missing (rebuild with scripts/build_data.py)")
+    return path
+
+
+def read_table(dataset: str, table: str) -> pl.DataFrame:
+    """One catalog table as a polars DataFrame."""
+    path = table_path(dataset, table)
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow/polars raise many kinds
+        raise DataError(f"{dataset}.{table}: cannot read {path.name} ({type(exc).__name__})") from None
+
+
+_LOCAL = threading.local()
+
+
+def catalog() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one schema per dataset and one view per table."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:")
+        _attach(con)
+        _LOCAL.con = con
+    return con
+
+
+def refresh() -> None:
+    """Drop the cached connection and manifest (after an update)."""
+    _LOCAL.con = None
+    _bundled_manifest.cache_clear()
+
+
+def _attach(con: duckdb.DuckDBPyConnection) -> None:
+    for name, rec in manifest().items():
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+        for table, tinfo in rec["tables"].items():
+            path = Path(rec["_root"]) / tinfo["file"]
+            if path.exists():
+                p = str(path).replace("'", "''")
+                con.execute(f"CREATE OR REPLACE VIEW \"{name}\".\"{table}\" AS SELECT * FROM read_parquet('{p}')")
+
+
+def list_datasets() -> pl.DataFrame:
+    """Tidy table of datasets: name, kind, year, tables, rows, source, license."""
+    rows = []
+    for name, rec in sorted(manifest().items()):
+        rows.append({
+            "name": name,
+            "kind": rec.get("kind", ""),
+            "year": str(rec.get("year", "")),
+            "tables": len(rec["tables"]),
+            "rows": int(sum(t["rows"] for t in rec["tables"].values())),
+            "source": rec.get("source", ""),
+            "license": rec.get("license", ""),
+        })
+    return pl.DataFrame(rows)
+
+
+def info(name: str) -> dict:
+    """Attribution record and documented columns of one dataset."""
+    rec = dict(dataset_record(name))
+    rec.pop("_root", None)
+    return rec
