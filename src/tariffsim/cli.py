@@ -74,6 +74,11 @@ def run(
     typer.echo(str(world.summary()))
 
 
+from .cli_update import register as _register_update  # noqa: E402
+
+_register_update(app, data_app)
+
+
 def main() -> None:
     """Entry point: map user errors to exit 2 with a one-line message."""
     try:
