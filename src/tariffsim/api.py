@@ -9,9 +9,9 @@ from __future__ import annotations
 from .data import catalog, info as dataset_info, list_datasets, load_world, read_world_files  # noqa: F401
 
 # --- GE engine ---------------------------------------------------------------
-# (GE engine lands shortly) from .models.ge import Equilibrium, rebase_world, solve
+from .models.ge import Equilibrium, rebase_world, solve  # noqa: F401
 
 __all__ = [
     "catalog", "dataset_info", "list_datasets", "load_world", "read_world_files",
-    # "Equilibrium", "rebase_world", "solve",
+    "Equilibrium", "rebase_world", "solve",
 ]

@@ -193,6 +193,13 @@ class World:
                 raise DataError(
                     f"io_share + value_added_share: sum to {total[idx]:.8f}, not 1, at (country, output sector) {_label(tuple(int(i) for i in idx), lab2)}"
                 )
+            # Make the identity exact (sources hold it to ~1e-7): rescale IO shares so that
+            # va + sum_k io == 1 to machine precision; otherwise Walras' law fails at that level.
+            col = io.sum(axis=1, keepdims=True)
+            io = np.where(col != 0, io * (1.0 - va)[:, None, :] / np.where(col != 0, col, 1.0), io)
+            io[:, :, :] = np.where(np.abs(col) > 0, io, 0.0)
+            # columns with no inputs at all must have va == 1
+            va = np.where(np.abs(col[:, 0, :]) > 0, va, 1.0)
 
         absorption = flows.sum(axis=(0, 2))
         output = flows.sum(axis=(1, 2))
@@ -202,6 +209,11 @@ class World:
             if output[k] <= 0:
                 raise DataError(f"flows: country {regions[k]} sells nothing (zero total output)")
 
+        if final_demand_share is not None:
+            alpha_given = _as_array("final_demand_share", final_demand_share, (n, s))
+            sums_given = alpha_given.sum(axis=1, keepdims=True)
+            if np.isfinite(alpha_given).all() and (np.abs(sums_given - 1) <= SHARE_TOL).all():
+                final_demand_share = alpha_given / sums_given  # exact adding up
         if final_demand_share is None:
             alpha, n_clipped = derive_final_demand_share(flows, tariffs, va, io)
             if n_clipped:

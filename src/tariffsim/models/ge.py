@@ -1,0 +1,521 @@
+"""Multi-country, multi-sector general equilibrium with input-output links and
+deficits, in changes ("exact hat algebra"): Caliendo & Parro (2015).
+
+For importer n, exporter i, sectors j, k (DESIGN §4)::
+
+    c_hat[i,j]  = w_hat[i]^va[i,j] * prod_k P_hat[i,k]^io[i,k,j]                    (CP eq. 10)
+    P_hat[n,j]  = ( sum_i pi[i,n,j] (tau_hat[i,n,j] c_hat[i,j])^-theta[j] )^(-1/theta[j])   (CP eq. 11)
+    pi1[i,n,j]  = pi[i,n,j] (tau_hat[i,n,j] c_hat[i,j] / P_hat[n,j])^-theta[j]     (CP eq. 12)
+    X1[n,j]     = sum_k io[n,j,k] sum_m X1[m,k] pi1[n,m,k] / (1 + t1[n,m,k]) + alpha[n,j] I1[n]   (CP eq. 13)
+    I1[n]       = w_hat[n] VA[n] + sum_{i,j} t1[i,n,j] X1[n,j] pi1[i,n,j] / (1 + t1[i,n,j]) + D1[n]
+    w_hat[n] VA[n] = sum_j va[n,j] sum_m X1[m,j] pi1[n,m,j] / (1 + t1[n,m,j])      (CP eq. 14, labour market)
+    tau_hat     = (1 + t1) / (1 + t0)
+
+Numeraire: world value added, ``sum_n w_hat[n] VA[n] = sum_n VA[n]``. Deficit
+closures: ``fixed`` (D1 = D0 in numeraire units), ``balanced`` (D1 = 0), or a
+user-given D1 that sums to zero. Welfare (real income)::
+
+    W_hat[n] = (I1[n] / I0[n]) / prod_j P_hat[n,j]^alpha[n,j]
+
+Without IO (va = 1) the model is the multi-sector Armington / Eaton-Kortum model
+of Costinot & Rodriguez-Clare (2014), and with one sector, no tariffs and
+balanced trade ``W_hat = lambda_hat_nn^(-1/theta)`` (Arkolakis, Costinot and
+Rodriguez-Clare 2012).
+
+Solution method. Unknown ``x = log w_hat`` (N values). For a given ``x``:
+(1) the price system ``log P = f(log P; x)`` is a contraction (IO shares sum to
+less than one), solved by iteration with implicit-function derivatives;
+(2) trade shares follow in closed form; (3) spending ``X1`` solves a linear
+system ``(I - M) X1 = alpha (w VA + D1)`` whose map M has spectral radius < 1
+(value added and tariffs leak), solved by Neumann iteration (closed form without
+IO); (4) the labour-market residuals plus the numeraire give ``F(x)``, solved by
+safeguarded Newton with exact JAX Jacobians. Everything is one jit-compiled
+pure function, vmappable over tariffs, theta and deficits, and differentiable
+end to end by the implicit function theorem. An unconverged solve raises
+:class:`~tariffsim.errors.ConvergenceError`.
+
+References
+----------
+Caliendo, L. and F. Parro (2015), "Estimates of the Trade and Welfare Effects of
+NAFTA", Review of Economic Studies 82(1), 1-44, section 3 and equations (10)-(14),
+welfare decomposition eq. (21)-(22) / section 5.
+Costinot, A. and A. Rodriguez-Clare (2014), "Trade Theory with Numbers", Handbook
+of International Economics vol. 4, section 4.
+Arkolakis, C., A. Costinot and A. Rodriguez-Clare (2012), "New Trade Models, Same
+Old Gains?", American Economic Review 102(1), 94-130.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ConvergenceError, DataError, ScenarioError
+from ..solve.roots import fixed_point, neumann_solve, newton_root
+from ..world import World
+from .base import BoundModel, register_model
+
+jax.config.update("jax_enable_x64", True)
+
+#: Newton tolerance on the labour-market residual (relative to value added) and numeraire.
+TOL = 1e-12
+#: A result is accepted when its residual is below this (a little slack over TOL for vmapped solves).
+ACCEPT_TOL = 1e-9
+MAX_NEWTON = 100
+
+
+# --------------------------------------------------------------------------- parameters
+class GEParams(NamedTuple):
+    """Arrays the kernel needs (a pytree: vmap over any leaf)."""
+
+    pi0: jnp.ndarray      # (N, N, S) baseline trade shares, tariff-inclusive, exporter x importer x sector
+    t0: jnp.ndarray       # (N, N, S) baseline tariffs
+    t1: jnp.ndarray       # (N, N, S) new tariffs
+    theta: jnp.ndarray    # (S,)
+    va: jnp.ndarray       # (N, S) value-added shares
+    io: jnp.ndarray       # (N, S, S) io[n, k, j]: share of sector j costs on inputs from k
+    alpha: jnp.ndarray    # (N, S) final-demand shares
+    va0: jnp.ndarray      # (N,) baseline value added, USD mn
+    d1: jnp.ndarray       # (N,) new deficits, USD mn (numeraire units)
+    i0: jnp.ndarray       # (N,) baseline income, USD mn (for welfare)
+
+
+class GEState(NamedTuple):
+    """Warm-start state: log wage changes."""
+
+    log_w: jnp.ndarray
+
+
+class GESolution(NamedTuple):
+    """Raw kernel output (arrays only)."""
+
+    wage_hat: jnp.ndarray
+    price_hat: jnp.ndarray
+    cost_hat: jnp.ndarray
+    trade_share: jnp.ndarray
+    expenditure: jnp.ndarray
+    flows: jnp.ndarray
+    income: jnp.ndarray
+    tariff_revenue: jnp.ndarray
+    welfare_hat: jnp.ndarray
+    residual: jnp.ndarray
+    iterations: jnp.ndarray
+
+
+# --------------------------------------------------------------------------- pure math
+def calc_log_cost(log_w: jnp.ndarray, log_p: jnp.ndarray, va: jnp.ndarray, io: jnp.ndarray) -> jnp.ndarray:
+    """``log c_hat[i,j] = va[i,j] log w_hat[i] + sum_k io[i,k,j] log P_hat[i,k]`` (CP eq. 10)."""
+    return va * log_w[:, None] + jnp.einsum("ikj,ik->ij", io, log_p)
+
+
+def calc_log_price(log_c: jnp.ndarray, log_tau_hat: jnp.ndarray, pi0: jnp.ndarray, theta: jnp.ndarray) -> jnp.ndarray:
+    """``log P_hat[n,j] = -1/theta_j log sum_i pi[i,n,j] (tau_hat c_hat[i,j])^-theta_j`` (CP eq. 11).
+
+    Importer-sectors with no spending at all keep ``P_hat = 1``.
+    """
+    z = -theta[None, None, :] * (log_tau_hat + log_c[:, None, :])
+    has = pi0 > 0
+    zmax = jnp.max(jnp.where(has, z, -jnp.inf), axis=0)
+    zmax = jnp.where(jnp.isfinite(zmax), zmax, 0.0)
+    s = jnp.sum(jnp.where(has, pi0 * jnp.exp(z - zmax[None]), 0.0), axis=0)
+    empty = s <= 0
+    lse = jnp.log(jnp.where(empty, 1.0, s)) + zmax
+    return jnp.where(empty, 0.0, -lse / theta[None, :])
+
+
+def calc_trade_share(pi0: jnp.ndarray, log_tau_hat: jnp.ndarray, log_c: jnp.ndarray, log_p: jnp.ndarray,
+                     theta: jnp.ndarray) -> jnp.ndarray:
+    """``pi1[i,n,j] = pi[i,n,j] (tau_hat c_hat[i,j] / P_hat[n,j])^-theta_j`` (CP eq. 12)."""
+    z = -theta[None, None, :] * (log_tau_hat + log_c[:, None, :] - log_p[None, :, :])
+    return jnp.where(pi0 > 0, pi0 * jnp.exp(z), 0.0)
+
+
+def _solve_prices(log_w: jnp.ndarray, log_tau_hat: jnp.ndarray, p: GEParams, has_io: bool) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Unit costs and price indices given wages: closed form without IO, contraction with IO."""
+    if not has_io:
+        log_c = p.va * log_w[:, None]
+        return log_c, calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
+
+    def T(log_p):
+        return calc_log_price(calc_log_cost(log_w, log_p, p.va, p.io), log_tau_hat, p.pi0, p.theta)
+
+    log_p0 = calc_log_price(p.va * log_w[:, None], log_tau_hat, p.pi0, p.theta)
+    log_p = fixed_point(T, log_p0)
+    return calc_log_cost(log_w, log_p, p.va, p.io), log_p
+
+
+def _solve_spending(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
+    """New tariff-inclusive spending ``X1[n,j]`` from CP eq. (13) and the income identity.
+
+    Without IO: ``X1 = alpha I1`` and ``I1 = (w VA + D1) / (1 - sum_j alpha_j r_j)``
+    with ``r[n,j] = sum_i pi1[i,n,j] t1/(1+t1)`` (closed form).
+    """
+    inv1 = 1.0 / (1.0 + p.t1)
+    tax_share = jnp.sum(pi1 * p.t1 * inv1, axis=0)                      # (N, S) tariff share of n's spending on j
+    base = w * p.va0 + p.d1
+    if not has_io:
+        income = base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1))
+        return p.alpha * income[:, None]
+    sales = pi1 * inv1                                                   # (i, n, j): producer i's revenue per unit of n's spending
+
+    def M(x):
+        out = jnp.einsum("inj,nj->ij", sales, x)                        # Y1[i,j] = sum_n x[n,j] sales[i,n,j]
+        rev = jnp.sum(x * tax_share, axis=1)                             # tariff revenue of n
+        return jnp.einsum("nkj,nj->nk", p.io, out) + p.alpha * rev[:, None]
+
+    b = p.alpha * base[:, None]
+    return neumann_solve(lambda x: x - M(x), b)
+
+
+def _excess_labour(x: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
+    """Residual ``F(log w)``: labour-market excess demand / VA for n < N-1, numeraire last."""
+    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
+    pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
+    w = jnp.exp(x)
+    X1 = _solve_spending(w, pi1, p, has_io)
+    out = jnp.einsum("inj,nj->ij", pi1 / (1.0 + p.t1), X1)              # Y1[i,j]
+    labour = jnp.sum(p.va * out, axis=1)
+    excess = (labour - w * p.va0) / p.va0
+    numeraire = jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0
+    return excess.at[-1].set(numeraire)
+
+
+def equilibrium(p: GEParams, log_w0: jnp.ndarray, has_io: bool, method: str = "broyden") -> GESolution:
+    """Solve the CP equilibrium in changes; pure, jit-able, vmappable, differentiable."""
+    x, res, it = newton_root(lambda x: _excess_labour(x, p, has_io), log_w0, tol=TOL, max_iter=MAX_NEWTON, method=method)
+    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
+    pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
+    w = jnp.exp(x)
+    X1 = _solve_spending(w, pi1, p, has_io)
+    flows = pi1 * X1[None, :, :] / (1.0 + p.t1)
+    revenue = jnp.sum(pi1 * X1[None, :, :] * p.t1 / (1.0 + p.t1), axis=(0, 2))
+    income = w * p.va0 + revenue + p.d1
+    p_hat = jnp.exp(log_p)
+    welfare = (income / p.i0) * jnp.exp(-jnp.sum(p.alpha * log_p, axis=1))
+    return GESolution(w, p_hat, jnp.exp(log_c), pi1, X1, flows, income, revenue, welfare, res, it)
+
+
+_equilibrium_jit = jax.jit(equilibrium, static_argnames=("has_io", "method"))
+
+
+# --------------------------------------------------------------------------- glue
+def _deficits(world: World, closure: str | None, deficits) -> np.ndarray:
+    """D1 for a closure; user-given deficits must be finite and sum to zero."""
+    n = world.n_regions
+    if deficits is not None:
+        if isinstance(deficits, Mapping):
+            d = np.array(world.deficit_usd if closure in (None, "fixed") else np.zeros(n), dtype=float)
+            for k, v in deficits.items():
+                d[world.index(k)] = float(v)
+        else:
+            d = np.asarray(deficits, dtype=float)
+            if d.shape != (n,):
+                raise DataError(f"deficits: expected shape ({n},), got {d.shape}")
+        if not np.isfinite(d).all():
+            raise DataError("deficits: non-finite value")
+        if abs(d.sum()) > 1e-6 * max(1.0, float(world.value_added_usd.sum())):
+            raise DataError(f"deficits: must sum to zero across regions (world trade balances), got {d.sum():.6g}")
+        return d
+    if closure in (None, "fixed"):
+        return np.asarray(world.deficit_usd, dtype=float)
+    if closure == "balanced":
+        return np.zeros(n)
+    raise ScenarioError(f"closure must be 'fixed' or 'balanced' (or give deficits=), got {closure!r}")
+
+
+def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", deficits=None,
+                theta=None) -> GEParams:
+    """Kernel parameters from a World and a scenario (validated)."""
+    t1 = np.asarray(world.tariffs if tariffs is None else tariffs, dtype=float)
+    if t1.shape != world.flows.shape:
+        raise DataError(f"tariffs: expected shape {world.flows.shape}, got {t1.shape}")
+    if not np.isfinite(t1).all():
+        raise DataError("tariffs: non-finite value")
+    if (t1 <= -1).any():
+        i, j, s = (int(v[0]) for v in np.nonzero(t1 <= -1))
+        raise DataError(f"tariffs: rate {t1[i, j, s]:.4g} <= -100% for {world.regions[i]} -> {world.regions[j]}, sector {world.sectors[s]}")
+    n = world.n_regions
+    if np.abs(t1[np.arange(n), np.arange(n), :]).max() > 0:
+        raise DataError("tariffs: a country's tariff on itself must be 0")
+    th = np.asarray(world.theta if theta is None else theta, dtype=float)
+    if th.shape == ():
+        th = np.full(world.n_sectors, float(th))
+    if th.shape != (world.n_sectors,) or not np.isfinite(th).all() or (th <= 0).any():
+        raise DataError("theta: need one finite positive trade elasticity per sector")
+    return GEParams(
+        pi0=jnp.asarray(world.trade_share),
+        t0=jnp.asarray(world.tariffs),
+        t1=jnp.asarray(t1),
+        theta=jnp.asarray(th),
+        va=jnp.asarray(world.value_added_share),
+        io=jnp.asarray(world.io_share),
+        alpha=jnp.asarray(world.final_demand_share),
+        va0=jnp.asarray(world.value_added_usd),
+        d1=jnp.asarray(_deficits(world, closure, deficits)),
+        i0=jnp.asarray(world.income_usd),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Equilibrium:
+    """A solved counterfactual equilibrium (changes relative to ``baseline``).
+
+    Arrays are numpy, labelled by ``regions`` and ``sectors``; money in USD millions.
+    """
+
+    baseline: World
+    tariffs: np.ndarray
+    deficits: np.ndarray
+    theta: np.ndarray
+    welfare_hat: np.ndarray
+    wage_hat: np.ndarray
+    price_hat: np.ndarray
+    cost_hat: np.ndarray
+    trade_share: np.ndarray
+    expenditure: np.ndarray
+    flows: np.ndarray
+    income: np.ndarray
+    tariff_revenue: np.ndarray
+    converged: bool
+    residual: float
+    iterations: int
+    seconds: float
+    closure: str = "fixed"
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.baseline.regions
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        return self.baseline.sectors
+
+    @property
+    def trade_balance(self) -> np.ndarray:
+        """Exports minus imports (pre-tariff), USD mn: equals ``-deficits``."""
+        off = self.flows * (1 - np.eye(len(self.regions)))[:, :, None]
+        return off.sum(axis=(1, 2)) - off.sum(axis=(0, 2))
+
+    @property
+    def ev_usd(self) -> np.ndarray:
+        """Money-metric welfare (equivalent variation), USD mn: ``(W_hat - 1) * I0``."""
+        return (self.welfare_hat - 1.0) * self.baseline.income_usd
+
+    @property
+    def real_wage_hat(self) -> np.ndarray:
+        """``w_hat[n] / prod_j P_hat[n,j]^alpha[n,j]``."""
+        return self.wage_hat / np.exp((self.baseline.final_demand_share * np.log(self.price_hat)).sum(axis=1))
+
+    @property
+    def world(self) -> World:
+        """The counterfactual economy as a new World (its own baseline), so counterfactuals chain."""
+        b = self.baseline
+        return World.from_arrays(
+            regions=b.regions, sectors=b.sectors, flows=self.flows, tariffs=self.tariffs, theta=self.theta,
+            value_added_share=b.value_added_share, io_share=b.io_share if b.has_io else None,
+            final_demand_share=b.final_demand_share, name=f"{b.name}*", sector_names=b.sector_names, meta=dict(b.meta),
+        )
+
+    def decomposition(self) -> "Decomposition":
+        """Terms-of-trade and volume-of-trade welfare decomposition at baseline values (CP 2015, section 5)."""
+        return decompose(self)
+
+    def summary(self):
+        """Tidy table by region (polars)."""
+        import polars as pl
+
+        b = self.baseline
+        off = self.flows * (1 - np.eye(len(self.regions)))[:, :, None]
+        off0 = b.flows * (1 - np.eye(len(self.regions)))[:, :, None]
+        return pl.DataFrame({
+            "region": list(self.regions),
+            "welfare_change_pct": (self.welfare_hat - 1) * 100,
+            "ev_usd_mn": self.ev_usd,
+            "real_wage_change_pct": (self.real_wage_hat - 1) * 100,
+            "wage_hat": self.wage_hat,
+            "exports_change_pct": (off.sum(axis=(1, 2)) / off0.sum(axis=(1, 2)) - 1) * 100,
+            "imports_change_pct": (off.sum(axis=(0, 2)) / off0.sum(axis=(0, 2)) - 1) * 100,
+            "tariff_revenue_usd_mn": self.tariff_revenue,
+            "trade_balance_usd_mn": self.trade_balance,
+        })
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write :meth:`summary` to Parquet atomically (temp file + rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            self.summary().write_parquet(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    def __repr__(self) -> str:
+        w = ", ".join(f"{r} {100 * (v - 1):+.3f}%" for r, v in zip(self.regions[:8], self.welfare_hat[:8]))
+        more = "" if len(self.regions) <= 8 else ", ..."
+        return (f"Equilibrium(welfare: {w}{more}; closure={self.closure}, residual={self.residual:.1e}, "
+                f"iterations={self.iterations}, {self.seconds * 1e3:.1f} ms)")
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """Welfare decomposition (percent of baseline income), CP (2015) eq. (21)-(22) at baseline values."""
+
+    regions: tuple[str, ...]
+    terms_of_trade_pct: np.ndarray
+    volume_of_trade_pct: np.ndarray
+
+    @property
+    def total_pct(self) -> np.ndarray:
+        return self.terms_of_trade_pct + self.volume_of_trade_pct
+
+    def summary(self):
+        import polars as pl
+
+        return pl.DataFrame({"region": list(self.regions), "terms_of_trade_pct": self.terms_of_trade_pct,
+                             "volume_of_trade_pct": self.volume_of_trade_pct, "total_pct": self.total_pct})
+
+
+def decompose(eq: Equilibrium) -> Decomposition:
+    """ToT_n = sum_{i,j} (E_ni^j (c_hat_n^j - 1) - M_ni^j (c_hat_i^j - 1)) / I_n and
+    VoT_n = sum_{i,j} t_ni^j M_ni^j (M_hat_ni^j - c_hat_i^j) / I_n,
+
+    with E exports and M imports (pre-tariff) at baseline values, t the baseline
+    tariff n levies on i, and c_hat unit-cost changes (Caliendo & Parro 2015,
+    eq. 21-22 evaluated discretely at baseline values).
+    """
+    b = eq.baseline
+    n = len(b.regions)
+    off = 1.0 - np.eye(n)
+    f0 = b.flows * off[:, :, None]                 # f0[i, n, j]: exports of i to n
+    c = eq.cost_hat                                # (N, S)
+    exports_term = np.einsum("nij,nj->n", f0, c - 1.0)          # E_ni^j = f0[n, i, j]
+    imports_term = np.einsum("inj,ij->n", f0, c - 1.0)          # M_ni^j = f0[i, n, j]
+    m_hat = np.divide(eq.flows, b.flows, out=np.ones_like(eq.flows), where=b.flows > 0)
+    vot = np.einsum("inj,inj->n", b.tariffs * f0, m_hat - c[:, None, :])
+    inc = b.income_usd
+    return Decomposition(b.regions, 100 * (exports_term - imports_term) / inc, 100 * vot / inc)
+
+
+def solve(
+    world: World,
+    *,
+    tariffs: np.ndarray | None = None,
+    closure: str = "fixed",
+    deficits: np.ndarray | Mapping[str, float] | None = None,
+    theta: np.ndarray | None = None,
+    initial_wage_hat: np.ndarray | None = None,
+    throw: bool = True,
+) -> Equilibrium:
+    """Solve the Caliendo-Parro equilibrium for new ``tariffs`` (default: the world's own).
+
+    Parameters
+    ----------
+    world : the baseline economy.
+    tariffs : (N, N, S) new ad valorem tariffs (fractions), exporter x importer x sector.
+    closure : ``"fixed"`` (deficits fixed at baseline levels in numeraire units) or ``"balanced"`` (zero).
+    deficits : user-given new deficits (N,) or {region: USD mn}; must sum to zero (transfers).
+    theta : override trade elasticities (S,).
+    initial_wage_hat : warm start.
+    throw : raise :class:`ConvergenceError` if the residual exceeds tolerance (default).
+
+    Returns
+    -------
+    Equilibrium with ``welfare_hat``, ``wage_hat``, ``price_hat``, new ``flows`` and diagnostics.
+
+    Examples
+    --------
+    >>> import tariffsim as ts
+    >>> w = ts.load_world("world_io_7x44_2017")
+    >>> eq = ts.solve(w)                       # zero shock
+    >>> bool(abs(eq.welfare_hat - 1).max() < 1e-10)
+    True
+    """
+    p = make_params(world, tariffs, closure=closure, deficits=deficits, theta=theta)
+    x0 = jnp.zeros(world.n_regions) if initial_wage_hat is None else jnp.log(jnp.asarray(initial_wage_hat, dtype=float))
+    t_start = time.perf_counter()
+    sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="broyden"))
+    if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL):
+        # Robust fallback: exact Newton Jacobian at every step.
+        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="newton"))
+    seconds = time.perf_counter() - t_start
+    residual = float(sol.residual)
+    ok = bool(np.isfinite(residual) and residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all())
+    if throw and not ok:
+        raise ConvergenceError(
+            f"GE solve did not converge: residual {residual:.3g} after {int(sol.iterations)} Newton steps "
+            f"(tolerance {ACCEPT_TOL:g})", residual=residual, iterations=int(sol.iterations))
+    label = closure if deficits is None else "given"
+    return Equilibrium(
+        baseline=world, tariffs=np.asarray(p.t1), deficits=np.asarray(p.d1), theta=np.asarray(p.theta),
+        welfare_hat=sol.welfare_hat, wage_hat=sol.wage_hat, price_hat=sol.price_hat, cost_hat=sol.cost_hat,
+        trade_share=sol.trade_share, expenditure=sol.expenditure, flows=sol.flows, income=sol.income,
+        tariff_revenue=sol.tariff_revenue, converged=ok, residual=residual, iterations=int(sol.iterations),
+        seconds=seconds, closure=label,
+    )
+
+
+def rebase_world(world: World, *, closure: str = "fixed") -> World:
+    """Re-solve the baseline at the world's own tariffs (and deficits, or zero with
+    ``closure="balanced"``) so it is an exact equilibrium of the model with its
+    final-demand shares; the result solves to all hats = 1 under a zero shock."""
+    eq = solve(world, tariffs=np.asarray(world.tariffs), closure=closure)
+    w = eq.world
+    from dataclasses import replace
+
+    return replace(w, name=world.name, meta={**dict(world.meta), "rebased": closure})
+
+
+# --------------------------------------------------------------------------- batched & strategy hooks
+def batched_equilibrium(has_io: bool):
+    """``vmap``-ready kernel: ``f(params, log_w0) -> GESolution`` (jit it after vmapping)."""
+    return partial(equilibrium, has_io=has_io)
+
+
+def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", deficits=None) -> BoundModel:
+    """Bind the CP model for the strategy layer: ``evaluate(tariffs, state)``.
+
+    Government welfare equals welfare (no political-economy weights in this family).
+    """
+    if weights != "none":
+        raise ScenarioError("model 'caliendo_parro' has no political-economy weights; use weights='none'")
+    if closure == "balanced" and deficits is None and np.abs(world.deficit_usd).max() > 0:
+        # Purge deficits first (Ossa 2014; Ignatenko et al. 2025): welfare is then measured
+        # against the balanced-trade baseline, not against the data with deficits.
+        world = rebase_world(world, closure="balanced")
+    base = make_params(world, None, closure=closure, deficits=deficits)
+    has_io = world.has_io
+
+    def evaluate(tariffs, state: GEState):
+        p = base._replace(t1=tariffs)
+        sol = equilibrium(p, lax_stop(state.log_w), has_io)
+        return sol.welfare_hat, sol.welfare_hat, GEState(jnp.log(lax_stop(sol.wage_hat)))
+
+    def _solve(tariffs):
+        return solve(world, tariffs=tariffs, closure=closure, deficits=deficits)
+
+    return BoundModel(name="caliendo_parro", world=world, evaluate=evaluate,
+                      init_state=GEState(jnp.zeros(world.n_regions)), solve=_solve,
+                      options={"closure": closure, "weights": weights})
+
+
+def lax_stop(x):
+    return jax.lax.stop_gradient(x)
+
+
+register_model("caliendo_parro", _bind_cp)
