@@ -1,7 +1,8 @@
-"""Command-line interface (typer). Imports only :mod:`tariffsim.api`.
+"""Command-line interface (typer). Imports only :mod:`tariffsim.api` (and :mod:`tariffsim.scenario`).
 
 User errors (:class:`TariffsimError`) print one line and exit 2; anything else is
-a bug: exit 1, traceback only with ``--debug``.
+a bug: exit 1, traceback only with ``--debug``. Every command has ``--help``;
+those that print results take ``--json`` for machine-readable output.
 """
 
 from __future__ import annotations
@@ -9,18 +10,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
 from . import api
-from .errors import TariffsimError
+from .errors import ScenarioError, TariffsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="tariffsim: trade wars and trade talks on real data.")
 data_app = typer.Typer(no_args_is_help=True, help="Bundled datasets: list, inspect, update.")
 app.add_typer(data_app, name="data")
 
 _STATE = {"debug": False}
+WORLD_OPT = typer.Option("world_io_7x44_2017", "--world", help="World dataset (tariffsim data list) or a folder of tidy files.")
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.callback()
@@ -28,8 +31,54 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
     _STATE["debug"] = debug
 
 
+def _echo_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=1, default=_json_default, allow_nan=False))
+
+
+def _json_default(x: Any) -> Any:
+    import datetime as dt
+
+    import numpy as np
+
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, (dt.date, dt.datetime)):
+        return x.isoformat()
+    if isinstance(x, Path):
+        return str(x)
+    return str(x)
+
+
+def _clean(rows: list[dict]) -> list[dict]:
+    import math
+
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
+
+
+def _print_table(df, title: str | None = None, digits: int = 3) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.is_numeric() else "left")
+    for row in df.iter_rows():
+        t.add_row(*[f"{v:,.{digits}f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in row])
+    Console().print(t)
+
+
+def _need(name: str, what: str):
+    fn = getattr(api, name, None)
+    if fn is None:
+        raise TariffsimError(f"{what} is not available in this version of tariffsim (tariffsim.{name})")
+    return fn
+
+
+# --------------------------------------------------------------------------- data
 @data_app.command("list")
-def data_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def data_list(as_json: bool = JSON_OPT) -> None:
     """List datasets: name, year, rows, source, license."""
     df = api.list_datasets()
     if as_json:
@@ -47,7 +96,7 @@ def data_list(as_json: bool = typer.Option(False, "--json", help="Machine-readab
 
 
 @data_app.command("info")
-def data_info(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
+def data_info(name: str, as_json: bool = JSON_OPT) -> None:
     """Columns, units and citation of one dataset."""
     rec = api.dataset_info(name)
     if as_json:
@@ -63,16 +112,294 @@ def data_info(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
             typer.echo(f"    {col}: {desc}")
 
 
+# --------------------------------------------------------------------------- scenarios
 @app.command()
 def run(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML (default: the US-Japan 2025 bundle)."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or built-in name (default: the US-Japan 2025 bundle)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the scenario's outputs.dir, else ./out)."),
+    as_json: bool = typer.Option(False, "--json", help="Print results.json to stdout instead of the summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a scenario (default: the US-Japan 2025 bundle) and write a report."""
-    world = api.load_world("world_io_7x44_2017")
-    typer.echo(repr(world))
-    typer.echo(str(world.summary()))
+    """Run a scenario and write OUT/report.html, results.json and tables/*.parquet|csv (atomically)."""
+    scn = api.load_scenario(str(scenario) if scenario is not None else None)
+    if out is None and scn.outputs.dir is None:
+        out = Path("out")
+    show = not (as_json or quiet)
+    if show:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from .report.sections import SECTIONS
+
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      transient=True) as prog:
+            task = prog.add_task("starting", total=len(SECTIONS) + 2)
+
+            def step(msg: str) -> None:
+                prog.update(task, description=msg, advance=1)
+
+            res = api.run_scenario(scn, out, progress=step)
+    else:
+        res = api.run_scenario(scn, out)
+    if as_json:
+        _echo_json(res.to_json())
+        return
+    if not quiet:
+        _print_summary(res)
+
+
+def _print_summary(res) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    t = Table(title=f"{res.scenario.title or res.scenario.name}  ({res.seconds:.1f} s)", show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    for r in res.headline():
+        t.add_row(r["label"], r["value"])
+    con.print(t)
+    for s in res.sections:
+        if s.status == "unavailable":
+            con.print(f"[yellow]{s.title}: not available in this version[/yellow] ({s.note})")
+    if res.out is not None:
+        con.print(f"report: {res.out / 'report.html'}")
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="Scenario YAML to check."),
+             as_json: bool = JSON_OPT,
+             world: bool = typer.Option(True, "--world/--no-world", help="Also load the world and check country and sector codes.")) -> None:
+    """Check a scenario file: YAML, fields, values, references (and codes against its world)."""
+    scn = api.load_scenario(str(scenario))
+    if world:
+        _check_world(scn)
+    if as_json:
+        _echo_json({"ok": True, "scenario": scn.name, "file": str(scn.path), "counterfactuals": [c.name for c in scn.counterfactuals]})
+    else:
+        typer.echo(f"ok: {scenario} ({scn.name}: {len(scn.counterfactuals)} counterfactuals, "
+                   f"{len(scn.strategy.optimal) + len(scn.strategy.nash) + len(scn.strategy.bargain)} strategy tasks)")
+
+
+def _check_world(scn) -> None:
+    if scn.world.files is not None:
+        try:
+            w = api.read_world_files(scn.resolve(scn.world.files))
+        except TariffsimError as exc:
+            raise scn.error(("world", "files"), str(exc)) from None
+    else:
+        try:
+            w = api.load_world(scn.world.dataset, rebase=False)
+        except TariffsimError as exc:
+            raise scn.error(("world", "dataset"), str(exc)) from None
+    scn.check_world(w.regions, w.sectors)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON schema of the scenario format."""
+    _echo_json(api.scenario_schema())
+
+
+@app.command()
+def scenarios(name: Optional[str] = typer.Argument(None, help="Print this built-in scenario's YAML."),
+              as_json: bool = JSON_OPT) -> None:
+    """List the built-in scenarios, or print one (copy it to start your own)."""
+    if name is not None:
+        p = api.builtin_scenario_path(name)
+        typer.echo(p.read_text(encoding="utf-8"), nl=False)
+        return
+    rows = []
+    for n in api.list_builtin_scenarios():
+        s = api.load_scenario(n)
+        rows.append({"name": n, "title": s.title or "", "counterfactuals": [c.name for c in s.counterfactuals],
+                     "path": str(api.builtin_scenario_path(n))})
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['name']}: {r['title']}\n  counterfactuals: {', '.join(r['counterfactuals'])}\n  file: {r['path']}")
+
+
+# --------------------------------------------------------------------------- policy
+@app.command()
+def formula(
+    partner: Optional[str] = typer.Option(None, "--partner", "-p", help="One partner (ISO3), e.g. JPN."),
+    imports: Optional[float] = typer.Option(None, "--imports", help="US imports from the partner, USD bn (with --exports)."),
+    exports: Optional[float] = typer.Option(None, "--exports", help="US exports to the partner, USD bn."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """The USTR April-2025 reciprocal-tariff formula: rate = max(10%, ceil((m - x) / (4 * 0.25 * m) / 2))."""
+    rate_fn = _need("ustr_reciprocal_rate", "the USTR formula")
+    if imports is not None or exports is not None:
+        if imports is None or exports is None:
+            raise ScenarioError("--imports and --exports go together (USD bn)")
+        if imports <= 0 or exports < 0:
+            raise ScenarioError("--imports must be > 0 and --exports >= 0 (USD bn)")
+        r = rate_fn(imports * 1e9, exports * 1e9)
+        row = _ustr_row(r, partner or "partner", imports, exports)
+        if as_json:
+            _echo_json(row)
+        else:
+            typer.echo(_ustr_line(row))
+        return
+    table_fn = _need("ustr_table", "the USTR reciprocal table")
+    df = table_fn()
+    if partner is not None:
+        col = next((c for c in ("partner", "iso3", "country_iso3", "code") if c in df.columns), None)
+        if col is None:
+            raise TariffsimError("ustr_table: no partner column")
+        sub = df.filter(df[col] == partner.upper())
+        if sub.height == 0:
+            raise ScenarioError(f"--partner: {partner!r} is not in the USTR table (use ISO3 codes, e.g. JPN)")
+        df = sub
+    if as_json:
+        _echo_json(_clean(df.to_dicts()))
+    else:
+        _print_table(df, "USTR reciprocal tariffs, April 2025", digits=3)
+
+
+def _ustr_row(r, partner: str, m_bn: float, x_bn: float) -> dict:
+    if isinstance(r, (int, float)):
+        return {"partner": partner, "imports_usd_bn": m_bn, "exports_usd_bn": x_bn, "rate": float(r)}
+    d = r._asdict() if hasattr(r, "_asdict") else (dict(r) if isinstance(r, dict) else
+                                                      {k: getattr(r, k) for k in dir(r) if not k.startswith("_") and not callable(getattr(r, k))})
+    return {"partner": partner, "imports_usd_bn": m_bn, "exports_usd_bn": x_bn, **d}
+
+
+def _ustr_line(row: dict) -> str:
+    parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()]
+    return "USTR formula: " + ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- strategy
+def _load_world(world: str):
+    p = Path(world)
+    return api.load_world(str(p) if p.exists() else world)
+
+
+@app.command()
+def optimal(
+    country: str = typer.Argument(..., help="Government choosing its import tariffs (ISO3 / region code)."),
+    world: str = WORLD_OPT,
+    structure: str = typer.Option("uniform", help="uniform | by_sector | by_partner | bilateral."),
+    closure: str = typer.Option("fixed", help="fixed | balanced deficits."),
+    upper: float = typer.Option(2.0, help="Upper bound on chosen rates (fraction)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Best-response (optimal) tariffs of COUNTRY, other tariffs fixed at the world's."""
+    fn = _need("optimal_tariff", "optimal tariffs")
+    w = _load_world(world)
+    res = fn(w, country.upper(), structure=structure, closure=closure, bounds=(0.0, upper))
+    tab = res.summary()
+    wel = res.welfare_table() if hasattr(res, "welfare_table") else None
+    if as_json:
+        _echo_json({"country": country.upper(), "structure": structure, "corner": bool(getattr(res, "corner", False)),
+                    "tariffs": _clean(tab.to_dicts()), "welfare": _clean(wel.to_dicts()) if wel is not None else None})
+        return
+    typer.echo(repr(res))
+    _print_table(tab.head(50), f"Optimal tariffs of {country.upper()} ({structure})")
+    if wel is not None:
+        _print_table(wel, "Welfare")
+
+
+@app.command()
+def nash(
+    players: list[str] = typer.Argument(..., help="Players (region codes), e.g. USA JPN."),
+    world: str = WORLD_OPT,
+    structure: str = typer.Option("uniform", help="uniform | by_sector | by_partner | bilateral."),
+    closure: str = typer.Option("fixed", help="fixed | balanced deficits."),
+    upper: float = typer.Option(2.0, help="Upper bound on rates (fraction)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Nash tariff war among PLAYERS (iterated best responses); others keep the world's tariffs."""
+    fn = _need("nash_tariffs", "Nash tariff wars")
+    w = _load_world(world)
+    res = fn(w, [p.upper() for p in players], structure=structure, closure=closure, bounds=(0.0, upper))
+    tab = res.summary() if hasattr(res, "summary") else None
+    wel = res.welfare_table() if hasattr(res, "welfare_table") else None
+    if as_json:
+        _echo_json({"players": [p.upper() for p in players], "structure": structure,
+                    "tariffs": _clean(tab.to_dicts()) if tab is not None else None,
+                    "welfare": _clean(wel.to_dicts()) if wel is not None else None})
+        return
+    typer.echo(repr(res))
+    if tab is not None:
+        _print_table(tab.head(50), "Nash tariffs")
+    if wel is not None:
+        _print_table(wel, "Welfare")
+
+
+@app.command()
+def bargain(
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario with a strategy.bargain task (default: the US-Japan bundle)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Nash bargaining and the Pareto frontier of a scenario's bargaining task (and where the deal sits)."""
+    _need("bargain", "Nash bargaining")
+    scn = api.load_scenario(str(scenario) if scenario is not None else None)
+    if not scn.strategy.bargain:
+        raise ScenarioError(f"{scn.path}: strategy.bargain: the scenario has no bargaining task")
+    res = api.run_scenario(scn, None, sections=["counterfactuals", "bargain"])
+    sec = res.section("bargain")
+    if as_json:
+        _echo_json({"status": sec.status, "note": sec.note, "data": sec.data,
+                    "frontier": _clean(sec.tables["bargain_frontier"].to_dicts()) if "bargain_frontier" in sec.tables else None})
+        return
+    typer.echo(sec.note or sec.status)
+    if "bargain_points" in sec.tables:
+        _print_table(sec.tables["bargain_points"], "Points (EV, USD bn/yr)")
+    if "bargain_frontier" in sec.tables:
+        _print_table(sec.tables["bargain_frontier"], "Pareto frontier")
+
+
+# --------------------------------------------------------------------------- dashboard
+@app.command()
+def dashboard(
+    port: int = typer.Option(8501, help="Port."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (default: this machine only)."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario whose world and baseline the dashboard uses."),
+) -> None:
+    """Start the interactive dashboard (streamlit) on http://HOST:PORT."""
+    import os
+    import subprocess
+    from importlib.util import find_spec
+
+    if find_spec("streamlit") is None:
+        raise TariffsimError("the dashboard needs streamlit: pip install 'tariffsim[dashboard]'")
+    app_path = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    env = dict(os.environ)
+    if scenario is not None:
+        env["TARIFFSIM_DASHBOARD_SCENARIO"] = str(Path(scenario).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host, "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"]
+    typer.echo(f"tariffsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+# --------------------------------------------------------------------------- registration hooks
+def _register_sweep(app: typer.Typer) -> None:
+    """The scale helper's `sweep` command, when this version has it (tariffsim.api.run_sweep)."""
+    fn = getattr(api, "run_sweep", None)
+    register = getattr(api, "register_sweep_command", None)
+    if register is not None:
+        register(app)
+        return
+
+    @app.command()
+    def sweep(grid: Path = typer.Argument(..., help="Sweep grid YAML."),
+              out: Path = typer.Option(Path("sweep_out"), "--out", "-o", help="Output folder."),
+              as_json: bool = JSON_OPT) -> None:
+        """Run a parameter sweep (grid of scenarios) and write its results table."""
+        if fn is None:
+            raise TariffsimError("sweep is not available in this version of tariffsim (tariffsim.run_sweep)")
+        res = fn(grid, out=out)
+        if as_json:
+            _echo_json(res if isinstance(res, (dict, list)) else {"out": str(out)})
+        else:
+            typer.echo(f"sweep written to {out}")
+
+
+_register_sweep(app)
 
 from .cli_update import register as _register_update  # noqa: E402
 
@@ -82,7 +409,9 @@ _register_update(app, data_app)
 def main() -> None:
     """Entry point: map user errors to exit 2 with a one-line message."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0:
+            sys.exit(rc)
     except TariffsimError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -91,9 +420,14 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
     except Exception as exc:  # noqa: BLE001
         import click
 
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(2)

@@ -147,6 +147,9 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
                 warnings.simplefilter("ignore", FinalDemandClippedWarning)
                 w = world_from_tables(tables, name=name, meta=meta)
         else:
+            # --- ossa2014 hook (issue 11): the model's own parameters travel in World.meta ---
+            if "sigma" in rec["tables"] or "lambda" in rec["tables"]:
+                meta.update(_model_parameters(name, rec, tables))
             w = world_from_tables(tables, name=name, meta=meta)
         do_rebase = (name in _REBASE) if rebase is None else rebase
     else:
@@ -157,6 +160,24 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
 
         w = rebase_world(w)
     return w
+
+
+def _model_parameters(name: str, rec: Mapping, tables: Mapping[str, pl.DataFrame]) -> dict:
+    """Extra model parameters of a dataset, as arrays ordered like its regions and sectors (for World.meta).
+
+    ``sigma`` (sector, sigma): elasticity of substitution (Ossa 2014's Krugman model);
+    ``lambda`` (country, sector, lambda_pol): political-economy weights -> ``meta["lambda_pol"]``.
+    """
+    regions = tuple(tables["regions"]["code"].cast(pl.Utf8).to_list())
+    sectors = tuple(tables["sectors"]["code"].cast(pl.Utf8).to_list())
+    out: dict = {}
+    if "sigma" in rec["tables"]:
+        sg = read_table(name, "sigma")
+        out["sigma"] = _dense(sg, "sigma", ("sector",), "sigma", (sectors,), (len(sectors),))
+    if "lambda" in rec["tables"]:
+        lam = read_table(name, "lambda")
+        out["lambda_pol"] = _dense(lam, "lambda", ("country", "sector"), "lambda_pol", (regions, sectors), (len(regions), len(sectors)))
+    return out
 
 
 def _read_any(path: Path) -> pl.DataFrame:

@@ -190,9 +190,10 @@ def _excess_labour(x: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
     return excess.at[-1].set(numeraire)
 
 
-def equilibrium(p: GEParams, log_w0: jnp.ndarray, has_io: bool, method: str = "broyden") -> GESolution:
+def equilibrium(p: GEParams, log_w0: jnp.ndarray, has_io: bool, method: str = "broyden",
+                max_iter: int = MAX_NEWTON) -> GESolution:
     """Solve the CP equilibrium in changes; pure, jit-able, vmappable, differentiable."""
-    x, res, it = newton_root(lambda x: _excess_labour(x, p, has_io), log_w0, tol=TOL, max_iter=MAX_NEWTON, method=method)
+    x, res, it = newton_root(lambda x: _excess_labour(x, p, has_io), log_w0, tol=TOL, max_iter=max_iter, method=method)
     log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
     log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
@@ -206,7 +207,7 @@ def equilibrium(p: GEParams, log_w0: jnp.ndarray, has_io: bool, method: str = "b
     return GESolution(w, p_hat, jnp.exp(log_c), pi1, X1, flows, income, revenue, welfare, res, it)
 
 
-_equilibrium_jit = jax.jit(equilibrium, static_argnames=("has_io", "method"))
+_equilibrium_jit = jax.jit(equilibrium, static_argnames=("has_io", "method", "max_iter"))
 
 
 # --------------------------------------------------------------------------- glue
@@ -421,6 +422,7 @@ def solve(
     theta: np.ndarray | None = None,
     initial_wage_hat: np.ndarray | None = None,
     throw: bool = True,
+    max_iter: int = MAX_NEWTON,
 ) -> Equilibrium:
     """Solve the Caliendo-Parro equilibrium for new ``tariffs`` (default: the world's own).
 
@@ -433,6 +435,7 @@ def solve(
     theta : override trade elasticities (S,).
     initial_wage_hat : warm start.
     throw : raise :class:`ConvergenceError` if the residual exceeds tolerance (default).
+    max_iter : cap on Newton/Broyden steps.
 
     Returns
     -------
@@ -449,10 +452,10 @@ def solve(
     p = make_params(world, tariffs, closure=closure, deficits=deficits, theta=theta)
     x0 = jnp.zeros(world.n_regions) if initial_wage_hat is None else jnp.log(jnp.asarray(initial_wage_hat, dtype=float))
     t_start = time.perf_counter()
-    sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="broyden"))
+    sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="broyden", max_iter=max_iter))
     if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL):
         # Robust fallback: exact Newton Jacobian at every step.
-        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="newton"))
+        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="newton", max_iter=max_iter))
     seconds = time.perf_counter() - t_start
     residual = float(sol.residual)
     ok = bool(np.isfinite(residual) and residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all())

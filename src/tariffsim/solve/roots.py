@@ -158,10 +158,10 @@ def newton_root(F: Callable[[jnp.ndarray], jnp.ndarray], x0: jnp.ndarray, *, tol
         fx0 = f(x_init)
         J0 = jax.jacfwd(f)(x_init) if method == "broyden" else jnp.eye(x_init.shape[0], dtype=x_init.dtype)
         x, _, nrm, _, it = lax.while_loop(cond, step, (x_init, fx0, _inf_norm(fx0), J0, 0))
-        return x, (nrm, it)
+        return x, (nrm, jnp.asarray(it, x.dtype))  # float aux: custom_root jvp rejects int aux
 
     def tangent_solve(g, y):
         return jnp.linalg.solve(jax.jacfwd(g)(y), y)
 
     x, (res, it) = lax.custom_root(F, x0, solve, tangent_solve, has_aux=True)
-    return x, lax.stop_gradient(res), lax.stop_gradient(it)
+    return x, lax.stop_gradient(res), lax.stop_gradient(it).astype(jnp.int32)

@@ -1,0 +1,431 @@
+"""Schedules: ordered measures, the built-in 2018-2025 US timeline, and named snapshots of it.
+
+A built-in schedule is the timeline *as known on a cutoff date*: measures announced after the cutoff are left out,
+and an end date announced after the cutoff is dropped (the measure was then expected to stay). So
+``liberation-day-2025-04-02`` keeps the EO 14257 Annex I country rates in force indefinitely, while
+``pause-2025-04-10`` ends them on 9 April and holds China at 125%.
+
+Sources: ``us_tariff_actions_2025/stacking_rules.md`` (citations to HTS ch. 99 and the Budget Lab tracker) and the
+Federal Register texts cited per measure. Items marked *verify* rest on the data folder's notes, not a primary text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from ..data import read_table
+from ..errors import ScenarioError
+from ._data import as_date, base
+from .measures import Measure
+from .stacking import stack, to_frame
+
+D = date.fromisoformat
+
+# --- parameters with documented defaults (Budget Lab tariff-rate-tracker config/policy_params.yaml) ---------------
+#: share of 2025 CA/MX imports claiming USMCA preference (exempt from fentanyl duties, EO 14231/14232, and from the
+#: auto-parts 232, Proc. 10908 cl. 3): Budget Lab ``usmca_shares`` 2025 (CA ~67%, MX ~68%).
+USMCA_SHARE = {"CAN": 0.67, "MEX": 0.68}
+#: US content share of USMCA vehicles (exempt from the 232 auto tariff, Proc. 10908 cl. 2(b)): Budget Lab
+#: ``auto_rebate.us_auto_content_share``.
+US_AUTO_CONTENT_SHARE = 0.40
+
+RECIPROCAL = ("ieepa-recip-baseline", "ieepa-recip-annex-i", "ieepa-recip-china-84", "ieepa-recip-china-125",
+              "ieepa-recip-eo14326", "ieepa-recip-eu-floor", "ieepa-recip-jpn-floor", "ieepa-recip-kor-floor",
+              "ieepa-recip-che-floor")
+S232_ALL = ("s232-steel-2018", "s232-aluminum-2018", "s232-steel-2025", "s232-aluminum-2025", "s232-derivatives-2025",
+            "s232-metals-50", "s232-derivatives-50", "s232-metals-gbr-25", "s232-derivatives-gbr-25", "s232-autos",
+            "s232-auto-parts", "s232-copper", "s232-mhd", "s232-buses")
+ANNEX_II = ("list:ieepa_annex_ii_apr2025",)
+CHINA = ("CHN", "HKG", "MAC")  # EO 14195 and EO 14257 cover the PRC incl. Hong Kong and Macau
+NO_RECIPROCAL = ("CAN", "MEX", "CUB", "PRK", "RUS", "BLR")
+EXEMPT_2018 = ("CAN", "MEX", "EU", "GBR", "JPN", "KOR", "AUS", "BRA", "ARG", "UKR")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    measure: Measure
+    announced: date
+    end_announced: date | None = None
+
+
+def _m(name: str, layer: str, rate: Any, start: str, *, end: str | None = None, announced: str,
+       end_announced: str | None = None, **kw: Any) -> _Entry:
+    return _Entry(Measure(name=name, layer=layer, rate=rate, start=D(start), end=D(end) if end else None, **kw),
+                  D(announced), D(end_announced) if end_announced else None)
+
+
+def _rate_map(col: str, drop: Iterable[str] = ()) -> dict[str, float]:
+    r = read_table("us_tariff_actions_2025", "reciprocal_rates").filter(pl.col(col).is_not_null())
+    return {k: float(v) for k, v in zip(r["iso3"], r[col]) if k not in set(drop)}
+
+
+@lru_cache(maxsize=1)
+def _timeline() -> tuple[_Entry, ...]:
+    full_scale_ca_mx = {c: 1 - s for c, s in USMCA_SHARE.items()}
+    e: list[_Entry] = [
+        # ---------------- Section 232 steel & aluminium ----------------
+        _m("s232-steel-2018", "s232", 0.25, "2018-03-23", end="2025-03-11", announced="2018-03-08",
+           end_announced="2025-02-10", products=("72", "73"), exclude_partners=EXEMPT_2018,
+           authority="Section 232 steel", citation="Proclamation 9705 (83 FR 11625); country arrangements (TRQs, "
+           "quotas, exemptions) revoked by Proclamation 10896 (90 FR 9817) from 2025-03-12",
+           note="CA/MX/EU/UK/JP/KR/AU/BR/AR/UA modelled as exempt (Budget Lab section_232_country_exemptions)"),
+        _m("s232-aluminum-2018", "s232", 0.10, "2018-03-23", end="2025-03-11", announced="2018-03-08",
+           end_announced="2025-02-10", products=("76",), exclude_partners=EXEMPT_2018,
+           authority="Section 232 aluminum", citation="Proclamation 9704 (83 FR 11619); revoked by Proclamation "
+           "10895 (90 FR 9807)"),
+        _m("s232-aluminum-rus", "s232", 2.00, "2023-03-10", announced="2023-02-24", products=("76",),
+           partners=("RUS",), replaces=("s232-aluminum-2018", "s232-aluminum-2025", "s232-metals-50"),
+           authority="Section 232 aluminum (Russia)", citation="Proclamation 10522"),
+        _m("s232-steel-2025", "s232", 0.25, "2025-03-12", end="2025-06-03", announced="2025-02-10",
+           end_announced="2025-06-03", products=("72", "73"), authority="Section 232 steel",
+           citation="Proclamation 10896 (90 FR 9817)", note="chapter blanket (Budget Lab shortcut; legal scope is "
+           "HTS ch. 99 note 16)"),
+        _m("s232-aluminum-2025", "s232", 0.25, "2025-03-12", end="2025-06-03", announced="2025-02-10",
+           end_announced="2025-06-03", products=("76",), authority="Section 232 aluminum",
+           citation="Proclamation 10895 (90 FR 9807)"),
+        _m("s232-derivatives-2025", "s232", 0.25, "2025-03-12", end="2025-06-03", announced="2025-02-10",
+           end_announced="2025-06-03", products=("list:s232_metals_derivative",), basis="list",
+           authority="Section 232 steel/aluminum derivatives (metal content)",
+           citation="Proclamations 10895/10896 annexes; HTS 9903.81.89-.93, 9903.85.04-.08"),
+        _m("s232-metals-50", "s232", 0.50, "2025-06-04", announced="2025-06-03", products=("72", "73", "76"),
+           exclude_partners=("GBR",), authority="Section 232 steel/aluminum 50%",
+           citation="Proclamation 10947 (90 FR 24199)"),
+        _m("s232-derivatives-50", "s232", 0.50, "2025-06-04", announced="2025-06-03",
+           products=("list:s232_metals_derivative",), basis="list", exclude_partners=("GBR",),
+           authority="Section 232 derivatives 50% (metal content)",
+           citation="Proclamation 10947; inclusions from 2025-08-18 (FR 2025-15819) via list entry dates"),
+        _m("s232-metals-gbr-25", "s232", 0.25, "2025-06-04", announced="2025-06-03", products=("72", "73", "76"),
+           partners=("GBR",), authority="Section 232 steel/aluminum (UK stays 25%)", citation="Proclamation 10947"),
+        _m("s232-derivatives-gbr-25", "s232", 0.25, "2025-06-04", announced="2025-06-03",
+           products=("list:s232_metals_derivative",), basis="list", partners=("GBR",),
+           authority="Section 232 derivatives (UK 25%)", citation="Proclamation 10947"),
+        # ---------------- Section 232 autos, parts, copper, wood, trucks ----------------
+        _m("s232-autos", "s232", 0.25, "2025-04-03", announced="2025-03-26", products=("list:s232_autos",),
+           partner_scale={"CAN": 1 - US_AUTO_CONTENT_SHARE, "MEX": 1 - US_AUTO_CONTENT_SHARE},
+           authority="Section 232 autos", citation="Proclamation 10908 (90 FR 14705); HTS 9903.94.01",
+           note="USMCA vehicles pay on non-US content (US content share 0.40, Budget Lab)"),
+        _m("s232-auto-parts", "s232", 0.25, "2025-05-03", announced="2025-03-26", products=("list:s232_auto_parts",),
+           partner_scale=full_scale_ca_mx, authority="Section 232 auto parts",
+           citation="Proclamation 10908; HTS 9903.94.05", note="USMCA-qualifying parts exempt (USMCA_SHARE)"),
+        _m("s232-copper", "s232", 0.50, "2025-08-01", announced="2025-07-30", products=("list:s232_copper",),
+           basis="copper", authority="Section 232 copper (copper content)",
+           citation="Proclamation of 2025-07-30 (copper); HTS 9903.78.01, U.S. note 36(b)"),
+        _m("s232-lumber", "s232", 0.10, "2025-10-14", announced="2025-09-29", products=("list:s232_lumber",),
+           authority="Section 232 softwood timber and lumber", citation="Proclamation of 2025-09-29 (timber/lumber)"),
+        _m("s232-furniture", "s232", 0.25, "2025-10-14", announced="2025-09-29",
+           products=("list:s232_furniture_cabinets",), authority="Section 232 upholstered furniture, cabinets",
+           citation="Proclamation of 2025-09-29 (timber/lumber)"),
+        _m("s232-furniture-jpn-eu-floor", "s232", 0.15, "2025-10-14", announced="2025-09-29", rule="floor_all_in",
+           products=("list:s232_furniture_cabinets",), partners=("JPN", "EU"), replaces=("s232-furniture",),
+           authority="Section 232 wood products, Japan/EU 15% cap", citation="HTS 9903.76.21-.23"),
+        _m("s232-mhd", "s232", 0.25, "2025-11-01", announced="2025-10-17", products=("list:s232_mhd_trucks_parts",),
+           partner_scale=full_scale_ca_mx, authority="Section 232 medium/heavy-duty trucks and parts",
+           citation="Proclamation 10984"),
+        _m("s232-buses", "s232", 0.10, "2025-11-01", announced="2025-10-17", products=("list:s232_buses",),
+           authority="Section 232 buses", citation="Proclamation 10984"),
+        _m("s232-autos-jpn-floor", "s232", 0.15, "2025-09-16", announced="2025-09-04", rule="floor_all_in",
+           products=("list:s232_autos", "list:s232_auto_parts"), partners=("JPN",), replaces=S232_ALL,
+           authority="US-Japan agreement: autos and parts 15% all-in",
+           citation="EO 14345; HTS 9903.94.40-.43, U.S. note 33(k)-(m) (not subject to metals 232)"),
+        _m("s232-autos-eu-floor", "s232", 0.15, "2025-08-01", announced="2025-09-24", rule="floor_all_in",
+           products=("list:s232_autos", "list:s232_auto_parts"), partners=("EU",), replaces=S232_ALL,
+           authority="US-EU framework: autos and parts 15% all-in", citation="HTS 9903.94.50-.53 (date: verify)"),
+        _m("s232-autos-kor-floor", "s232", 0.15, "2025-11-14", announced="2025-11-14", rule="floor_all_in",
+           products=("list:s232_autos", "list:s232_auto_parts"), partners=("KOR",), replaces=S232_ALL,
+           authority="US-Korea: autos and parts 15% all-in", citation="HTS 9903.94.60-.65 (date: verify)"),
+        # ---------------- IEEPA reciprocal ----------------
+        _m("ieepa-recip-baseline", "ieepa_reciprocal", 0.10, "2025-04-05", announced="2025-04-02",
+           exclude_partners=NO_RECIPROCAL, exclude_products=ANNEX_II, stacks_on_232=False,
+           authority="IEEPA reciprocal baseline", citation="EO 14257 (90 FR 15041) sec. 3; HTS 9903.01.25; "
+           "Annex II and 232 goods excluded (9903.01.32-.33)"),
+        _m("ieepa-recip-annex-i", "ieepa_reciprocal", _rate_map("rate_annex_i_apr2025"), "2025-04-09",
+           end="2025-04-09", announced="2025-04-02", end_announced="2025-04-09", exclude_partners=NO_RECIPROCAL,
+           exclude_products=ANNEX_II, stacks_on_232=False, replaces=("ieepa-recip-baseline",),
+           authority="IEEPA reciprocal country rates", citation="EO 14257 Annex I; paused by EO 14266 (90 FR 15625)"),
+        _m("ieepa-recip-china-84", "ieepa_reciprocal", 0.84, "2025-04-09", end="2025-04-09", announced="2025-04-08",
+           end_announced="2025-04-09", partners=CHINA, exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-annex-i"), authority="IEEPA reciprocal China 84%",
+           citation="EO 14259 (90 FR 15509)"),
+        _m("ieepa-recip-china-125", "ieepa_reciprocal", 1.25, "2025-04-10", end="2025-05-13", announced="2025-04-09",
+           end_announced="2025-05-12", partners=CHINA, exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-annex-i"), authority="IEEPA reciprocal China 125%",
+           citation="EO 14266 (90 FR 15625); reduced to 10% from 2025-05-14 by EO 14298"),
+        _m("ieepa-recip-eo14326", "ieepa_reciprocal", _rate_map("rate_eo14326_aug2025", drop=("EU",)), "2025-08-07",
+           announced="2025-07-31", exclude_partners=NO_RECIPROCAL, exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline",), authority="IEEPA reciprocal revised country rates",
+           citation="EO 14326 Annex I (unlisted countries stay at 10%)"),
+        _m("ieepa-recip-eu-floor", "ieepa_reciprocal", 0.15, "2025-08-07", announced="2025-07-31",
+           rule="floor_all_in", partners=("EU",), exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-eo14326"), authority="IEEPA reciprocal EU 15% all-in",
+           citation="EO 14326; HTS 9903.02.19-.20"),
+        _m("ieepa-recip-jpn-floor", "ieepa_reciprocal", 0.15, "2025-08-07", announced="2025-09-04",
+           rule="floor_all_in", partners=("JPN",), exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-eo14326"),
+           authority="US-Japan agreement: reciprocal 15% all-in (retroactive to 2025-08-07)",
+           citation="EO 14345; HTS 9903.02.72 (MFN >= 15%: no duty) / 9903.02.73 (15% inclusive of MFN), "
+           "U.S. note 2(v); interim 9903.02.30 terminated (90 FR 44638)"),
+        _m("ieepa-recip-kor-floor", "ieepa_reciprocal", 0.15, "2025-11-14", announced="2025-11-14",
+           rule="floor_all_in", partners=("KOR",), exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-eo14326"), authority="US-Korea: reciprocal 15% all-in",
+           citation="HTS 9903.02.xx (Korea floor; date per Budget Lab: verify)"),
+        _m("ieepa-recip-che-floor", "ieepa_reciprocal", 0.15, "2025-11-14", announced="2025-11-14",
+           rule="floor_all_in", partners=("CHE", "LIE"), exclude_products=ANNEX_II, stacks_on_232=False,
+           replaces=("ieepa-recip-baseline", "ieepa-recip-eo14326"),
+           authority="US-Switzerland/Liechtenstein framework: 15% all-in",
+           citation="FR 2025-23316 (90 FR 59281)"),
+        _m("ieepa-recip-exempt-electronics", "ieepa_reciprocal", 0.0, "2025-04-05", announced="2025-04-11",
+           products=("list:ieepa_electronics_apr11",), replaces=RECIPROCAL,
+           authority="IEEPA reciprocal: electronics exemption (retroactive)",
+           citation="Presidential memorandum of 2025-04-11; HTS 9903.01.32"),
+        _m("ieepa-recip-exempt-annex-ii-nov", "ieepa_reciprocal", 0.0, "2025-11-13", announced="2025-11-14",
+           products=("list:ieepa_annex_ii_nov2025",), replaces=RECIPROCAL,
+           authority="IEEPA reciprocal: Annex II as amended (agricultural products)",
+           citation="EO of 2025-11-14 amending EO 14257 Annex II"),
+        _m("ieepa-recip-jpn-aircraft", "ieepa_reciprocal", 0.0, "2025-08-07", announced="2025-09-04",
+           products=("list:floor_exempt_japan",), partners=("JPN",), replaces=RECIPROCAL,
+           authority="US-Japan agreement: civil aircraft exempt (PTAAP)",
+           citation="EO 14345; HTS 9903.96.02, U.S. note 35(b) (Japan PTAAP list incomplete in the data)"),
+        _m("ieepa-recip-eu-exempt", "ieepa_reciprocal", 0.0, "2025-09-01", announced="2025-09-24",
+           products=("list:floor_exempt_eu",), partners=("EU",), replaces=RECIPROCAL,
+           authority="US-EU framework: aircraft, generic pharma, PTAAP exempt", citation="HTS 9903.02.xx (verify)"),
+        _m("ieepa-recip-kor-exempt", "ieepa_reciprocal", 0.0, "2025-11-14", announced="2025-11-14",
+           products=("list:floor_exempt_korea",), partners=("KOR",), replaces=RECIPROCAL,
+           authority="US-Korea: civil aircraft exempt", citation="HTS 9903.02.xx (verify)"),
+        _m("ieepa-recip-che-exempt", "ieepa_reciprocal", 0.0, "2025-11-14", announced="2025-11-14",
+           products=("list:floor_exempt_swiss",), partners=("CHE", "LIE"), replaces=RECIPROCAL,
+           authority="US-Switzerland: aircraft, pharma, PTAAP exempt", citation="FR 2025-23316"),
+        # ---------------- IEEPA fentanyl / border ----------------
+        _m("fent-chn-10", "ieepa_fentanyl", 0.10, "2025-02-04", end="2025-03-03", announced="2025-02-01",
+           end_announced="2025-03-03", partners=CHINA, authority="IEEPA fentanyl (China)",
+           citation="EO 14195 (90 FR 9121)"),
+        _m("fent-chn-20", "ieepa_fentanyl", 0.20, "2025-03-04", end="2025-11-09", announced="2025-03-03",
+           end_announced="2025-11-04", partners=CHINA, authority="IEEPA fentanyl (China) 20%",
+           citation="EO 14228 (90 FR 11463)"),
+        _m("fent-chn-10b", "ieepa_fentanyl", 0.10, "2025-11-10", announced="2025-11-04", partners=CHINA,
+           authority="IEEPA fentanyl (China) back to 10%", citation="EO 14357"),
+        _m("fent-can", "ieepa_fentanyl", 0.25, "2025-03-04", end="2025-03-06", announced="2025-02-01",
+           end_announced="2025-03-06", partners=("CAN",), stacks_on_232=False,
+           authority="IEEPA fentanyl/border (Canada)", citation="EO 14193 (90 FR 9113); non-stacking with 232: "
+           "EO 14289"),
+        _m("fent-can-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", end="2025-07-31", announced="2025-03-06",
+           end_announced="2025-07-31", partners=("CAN",), partner_scale=full_scale_ca_mx, stacks_on_232=False,
+           authority="IEEPA fentanyl (Canada), USMCA goods exempt", citation="EO 14231", note="energy/potash 10% "
+           "carve-out not modelled"),
+        _m("fent-can-35", "ieepa_fentanyl", 0.35, "2025-08-01", announced="2025-07-31", partners=("CAN",),
+           partner_scale=full_scale_ca_mx, stacks_on_232=False, authority="IEEPA fentanyl (Canada) 35%",
+           citation="EO 14325"),
+        _m("fent-mex", "ieepa_fentanyl", 0.25, "2025-03-04", end="2025-03-06", announced="2025-02-01",
+           end_announced="2025-03-06", partners=("MEX",), stacks_on_232=False,
+           authority="IEEPA fentanyl/border (Mexico)", citation="EO 14194 (90 FR 9117)"),
+        _m("fent-mex-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", announced="2025-03-06", partners=("MEX",),
+           partner_scale=full_scale_ca_mx, stacks_on_232=False,
+           authority="IEEPA fentanyl (Mexico), USMCA goods exempt", citation="EO 14232"),
+        # ---------------- Section 301 (China) ----------------
+        _m("s301-china", "s301", None, "2018-07-06", announced="2018-06-20",
+           products=("list:s301_list_1", "list:s301_list_2", "list:s301_list_3", "list:s301_list_3_addl",
+                     "list:s301_list_4A"), partners=("CHN",), authority="Section 301 China lists 1-4A",
+           citation="USTR notices 83 FR 28710, 83 FR 40823, 83 FR 47974, 84 FR 43304 (list 4B suspended: excluded)"),
+        _m("s301-china-2024", "s301", None, "2024-09-27", announced="2024-09-13", products=("list:s301_list_biden_25",),
+           partners=("CHN",), authority="Section 301 four-year review increases", citation="89 FR 76581"),
+        _m("s301-china-2025", "s301", None, "2025-01-01", announced="2024-09-13",
+           products=("list:s301_list_biden_50_jan25",), partners=("CHN",),
+           authority="Section 301 four-year review increases (2025 tranche)", citation="89 FR 76581"),
+        # ---------------- other IEEPA country measures ----------------
+        _m("ieepa-bra-40", "other", 0.40, "2025-08-06", announced="2025-07-30", partners=("BRA",),
+           exclude_products=ANNEX_II, stacks_on_232=False, authority="IEEPA Brazil +40%",
+           citation="EO 14323", note="EO 14323's own exemption list (aircraft, orange juice, ...) is not in the data; "
+           "Annex II used instead (overstates)"),
+        _m("ieepa-ind-25", "other", 0.25, "2025-08-27", announced="2025-08-06", partners=("IND",),
+           exclude_products=ANNEX_II, stacks_on_232=False, authority="IEEPA India +25% (Russian oil)",
+           citation="EO 14329 (effective date per stacking_rules.md: verify)"),
+    ]
+    return tuple(e)
+
+
+#: name -> (cutoff date, description)
+BUILTIN: dict[str, tuple[date, str]] = {
+    "baseline-2024": (D("2024-12-31"), "measures in force in 2024: MFN, Section 232 (2018) with country "
+                      "arrangements, Section 301 China"),
+    "liberation-day-2025-04-02": (D("2025-04-02"), "as announced on 2 April 2025: 10% baseline from 5 April and "
+                                  "EO 14257 Annex I country rates from 9 April, with no pause"),
+    "pause-2025-04-10": (D("2025-04-10"), "after the 90-day pause (EO 14266): 10% for all but China at 125%"),
+    "august-2025": (D("2025-08-07"), "EO 14326 country rates from 7 August 2025 (Japan +15% on top of MFN)"),
+    "japan-deal-2025-09": (D("2025-09-16"), "EO 14345: Japan 15% all-in floor (retroactive to 7 Aug), autos and "
+                           "parts 15% all-in from 16 Sept 2025"),
+    "latest": (D("2025-12-31"), "every 2025 measure in the data through 31 December 2025"),
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An ordered list of measures; ``at(date)`` stacks them for every (hs10, partner) of the 2024 US imports.
+
+    Examples
+    --------
+    >>> s = builtin_schedule("japan-deal-2025-09")
+    >>> car = s.lookup("8703230140", "JPN", "2025-09-16")
+    >>> round(car["tariff_rate"][0], 4)
+    0.15
+    """
+
+    name: str
+    measures: tuple[Measure, ...]
+    description: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for m in self.measures:
+            if not isinstance(m, Measure):
+                raise ScenarioError(f"schedule {self.name}: {m!r} is not a Measure")
+            if m.name in seen:
+                raise ScenarioError(f"schedule {self.name}: duplicate measure name {m.name!r}")
+            seen.add(m.name)
+
+    # ----------------------------------------------------------------- rates
+    def arrays(self, d: Any) -> dict[str, np.ndarray]:
+        """Layer arrays aligned with the base rows (fast path for ETR and GE aggregation)."""
+        return stack(self.measures, as_date(d, f"schedule {self.name}: date"))
+
+    def at(self, d: Any) -> pl.DataFrame:
+        """Rates on date ``d``: ``hs10, partner, tariff_rate`` (all layers stacked, fraction) and the layers
+        ``mfn_rate, s232_rate, ieepa_rate, fentanyl_rate, s301_rate, other_rate``."""
+        return to_frame(self.arrays(d))
+
+    def lookup(self, hs10: str, partner: str, d: Any) -> pl.DataFrame:
+        """One (hs10, partner) row of :meth:`at` (DataError-free: ScenarioError if the pair had no 2024 imports)."""
+        b = base()
+        arr = self.arrays(d)
+        pos = np.searchsorted(b.hs10_codes, hs10)
+        if pos >= len(b.hs10_codes) or b.hs10_codes[pos] != hs10 or partner not in b.partners:
+            raise ScenarioError(f"lookup: hs10 {hs10!r} x partner {partner!r} has no 2024 US imports")
+        rows = np.nonzero((b.h_idx == pos) & (b.p_idx == b.partners.index(partner)))[0]
+        if rows.size == 0:
+            raise ScenarioError(f"lookup: hs10 {hs10!r} x partner {partner!r} has no 2024 US imports")
+        return to_frame({k: v[rows] for k, v in arr.items()}, _Sub(b, rows))
+
+    # -------------------------------------------------------------- editing
+    def with_measures(self, *measures: Measure | Mapping[str, Any], name: str | None = None) -> "Schedule":
+        """A new schedule with measures appended (Measure objects or YAML-style dicts)."""
+        ms = tuple(m if isinstance(m, Measure) else Measure.from_dict(m) for m in measures)
+        return Schedule(name or self.name, self.measures + ms, self.description, dict(self.meta))
+
+    def without(self, *names: str) -> "Schedule":
+        """A new schedule without the named measures."""
+        unknown = set(names) - {m.name for m in self.measures}
+        if unknown:
+            raise ScenarioError(f"schedule {self.name}: no measure named {', '.join(sorted(unknown))}")
+        return Schedule(self.name, tuple(m for m in self.measures if m.name not in names), self.description)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Schedule":
+        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file (safe_load)."""
+        import yaml
+
+        p = Path(path)
+        try:
+            doc = yaml.safe_load(p.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ScenarioError(f"{p}: cannot read schedule ({type(exc).__name__})") from None
+        return cls.from_dict(doc, source=str(p))
+
+    @classmethod
+    def from_dict(cls, doc: Any, *, source: str = "schedule") -> "Schedule":
+        """Build from a mapping ``{name, base?, description?, measures: [measure dicts]}``."""
+        if isinstance(doc, list):
+            doc = {"measures": doc}
+        if not isinstance(doc, Mapping):
+            raise ScenarioError(f"{source}: expected a mapping with a 'measures' list")
+        unknown = set(doc) - {"name", "base", "description", "measures"}
+        if unknown:
+            raise ScenarioError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+        ms = doc.get("measures") or []
+        if not isinstance(ms, list):
+            raise ScenarioError(f"{source}: 'measures' must be a list")
+        start = builtin_schedule(doc["base"]) if doc.get("base") else Schedule(str(doc.get("name", source)), ())
+        out = start.with_measures(*ms, name=str(doc.get("name", start.name)))
+        return replace(out, description=str(doc.get("description", out.description)))
+
+    # --------------------------------------------------------------- output
+    def summary(self) -> pl.DataFrame:
+        """One row per measure: name, layer, rule, rate, scope, dates, authority, citation."""
+        def fmt_rate(r: Any) -> str:
+            if r is None:
+                return "per product list"
+            if isinstance(r, Mapping):
+                return f"by partner ({len(r)} rates)"
+            return f"{100 * r:g}%"
+        return pl.DataFrame([{
+            "name": m.name, "layer": m.layer, "rule": m.rule, "rate": fmt_rate(m.rate),
+            "products": ", ".join(m.products), "partners": ", ".join(m.partners),
+            "start": m.start, "end": m.end, "authority": m.authority, "citation": m.citation,
+        } for m in self.measures], schema_overrides={"end": pl.Date})
+
+    def to_world(self, world: Any, d: Any, *, relative_to: Any = None) -> np.ndarray:
+        """(N, N, S) tariffs for a GE world with the US import tariffs replaced by this schedule on ``d``.
+
+        See :func:`tariffsim.policy.to_world.schedule_to_world`.
+        """
+        from .to_world import schedule_to_world
+
+        return schedule_to_world(self, world, d, relative_to=relative_to)
+
+    def __repr__(self) -> str:
+        return f"Schedule({self.name!r}, {len(self.measures)} measures)"
+
+
+class _Sub:
+    """A row subset of the base, for :func:`to_frame` on a few rows."""
+
+    def __init__(self, b: Any, rows: np.ndarray) -> None:
+        self.hs10_codes = b.hs10_codes
+        self.partners = b.partners
+        self.h_idx = b.h_idx[rows]
+        self.p_idx = b.p_idx[rows]
+        self.value_usd = b.value_usd[rows]
+
+
+def _snapshot(cutoff: date) -> tuple[Measure, ...]:
+    out = []
+    for e in _timeline():
+        if e.announced > cutoff:
+            continue
+        m = e.measure
+        if e.end_announced is not None and e.end_announced > cutoff:
+            m = replace(m, end=None)
+        out.append(m)
+    return tuple(out)
+
+
+def list_schedules() -> list[str]:
+    """Names of the built-in schedules, oldest first."""
+    return list(BUILTIN)
+
+
+@lru_cache(maxsize=None)
+def builtin_schedule(name: str) -> Schedule:
+    """A built-in schedule by name (see :data:`BUILTIN`)."""
+    if name not in BUILTIN:
+        raise ScenarioError(f"unknown schedule {name!r}; known: {', '.join(BUILTIN)}")
+    cutoff, desc = BUILTIN[name]
+    return Schedule(name, _snapshot(cutoff), desc, {"cutoff": cutoff})
+
+
+def as_schedule(s: "Schedule | str") -> Schedule:
+    """A :class:`Schedule` from itself or a built-in name."""
+    if isinstance(s, Schedule):
+        return s
+    if isinstance(s, str):
+        return builtin_schedule(s)
+    raise ScenarioError(f"expected a Schedule or a schedule name, got {type(s).__name__}")
+
+
+__all__ = ["Schedule", "builtin_schedule", "list_schedules", "as_schedule", "BUILTIN", "USMCA_SHARE",
+           "US_AUTO_CONTENT_SHARE"]

@@ -1,0 +1,236 @@
+"""The stacking engine: ordered measures -> tariff rate per (hs10, partner) on one date, set-wise.
+
+Total rate (``us_tariff_actions_2025/stacking_rules.md`` §1-2)::
+
+    tariff = mfn + s232 + ieepa_reciprocal + ieepa_fentanyl + s301 + other
+
+- ``mfn``: applied column-1 rate of 2024 (see :mod:`tariffsim.policy._data`), replaced where an ``mfn`` measure
+  applies.
+- ``s232``: the highest applicable Section 232 duty, each on its basis (full value, or metal content for
+  derivatives and copper — Proclamations 10895/10896 (derivatives), copper proclamation of 2025-07-30, US note
+  36(b)). The *covered share* c of a product is 1 for full-value programmes and the metal share for content-basis
+  ones.
+- Measures with ``stacks_on_232 = False`` apply to the uncovered share only: ``rate × (1 − c)``. The IEEPA
+  reciprocal tariff excludes 232 goods (EO 14257 §3(b); HTS 9903.01.33 carve-out) and, for derivatives, applies to
+  the non-metal value (Budget Lab methodology, step 5).
+- Within a layer, a measure listed in another's ``replaces`` gives way where both apply; otherwise ``s232`` and
+  ``s301`` take the highest rate (overlapping 301 lists: the highest, Budget Lab) and every other layer requires the
+  overlapping measures to agree: different rates on the same (hs10, partner, date) raise :class:`ScenarioError`
+  naming both measures.
+
+Work is vectorised: each measure resolves its product scope on the ~19k unique HS10 codes and its partner scope on
+the ~220 partners, then gathers onto the ~1.9M rows with numpy fancy indexing (no Python loop over rows).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from ..errors import ScenarioError
+from ._data import EU27, Base, base, known_hs_code, list_names, metal_shares, product_lists
+from .measures import LAYERS, Measure
+
+MAX_LAYERS = ("s232", "s301")
+OUT_COLUMNS = {"mfn": "mfn_rate", "s232": "s232_rate", "ieepa_reciprocal": "ieepa_rate",
+               "ieepa_fentanyl": "fentanyl_rate", "s301": "s301_rate", "other": "other_rate"}
+
+
+def _list_entries(name: str, d: date, measure: str) -> pl.DataFrame:
+    if name not in list_names():
+        raise ScenarioError(f"measure {measure}: unknown product list {name!r}; known: {', '.join(sorted(list_names()))}")
+    pl_ = product_lists()
+    return pl_.filter((pl.col("list") == name)
+                      & (pl.col("effective_date").is_null() | (pl.col("effective_date") <= d)))
+
+
+def _resolve_products(b: Base, codes: Sequence[str], d: date, measure: str, want_rates: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(mask over hs10_codes, per-code list rate or None, per-code list metal or None).
+
+    Rates and metals come from product-list entries; several matching entries: highest rate, longest prefix metal.
+    """
+    n = len(b.hs10_codes)
+    mask = np.zeros(n, dtype=bool)
+    rate = np.full(n, np.nan) if want_rates else None
+    metal = np.full(n, None, dtype=object)
+    metal_len = np.zeros(n, dtype=np.int8)
+    for code in codes:
+        if code == "all":
+            mask[:] = True
+            continue
+        if code.startswith("list:"):
+            ent = _list_entries(code[5:], d, measure)
+            for L in sorted(set(ent["hts_code"].str.len_chars().to_list())):
+                e = ent.filter(pl.col("hts_code").str.len_chars() == L)
+                if L not in b.prefixes:
+                    continue
+                keys = e["hts_code"].to_numpy()
+                hit = np.isin(b.prefixes[L], keys)
+                mask |= hit
+                if hit.any():
+                    idx = np.nonzero(hit)[0]
+                    if want_rates:
+                        rmap = dict(zip(e["hts_code"].to_list(), e["rate"].to_list()))
+                        r = np.array([rmap[k] if rmap[k] is not None else np.nan for k in b.prefixes[L][idx]])
+                        rate[idx] = np.fmax(rate[idx], r)
+                    mets = e["metal"].to_list()
+                    if any(m is not None for m in mets):
+                        mmap = dict(zip(e["hts_code"].to_list(), mets))
+                        longer = metal_len[idx] < L
+                        sel = idx[longer]
+                        metal[sel] = [mmap[k] for k in b.prefixes[L][sel]]
+                        metal_len[sel] = L
+            continue
+        if not known_hs_code(code):
+            raise ScenarioError(f"measure {measure}: unknown HS code {code!r} (not in HTS 2025)")
+        mask |= b.prefixes[len(code)] == code
+    return mask, rate, metal
+
+
+def _resolve_partners(b: Base, codes: Sequence[str], measure: str, strict: bool) -> np.ndarray:
+    out = np.zeros(len(b.partners), dtype=bool)
+    pos = {c: i for i, c in enumerate(b.partners)}
+    for c in codes:
+        if c == "all":
+            out[:] = True
+        elif c == "EU":
+            out[[pos[m] for m in EU27 if m in pos]] = True
+        elif c in pos:
+            out[pos[c]] = True
+        elif strict:
+            raise ScenarioError(f"measure {measure}: unknown partner {c!r} (no 2024 US imports from it)")
+    return out
+
+
+def _partner_values(b: Base, mapping: Mapping[str, float], default: float) -> np.ndarray:
+    out = np.full(len(b.partners), default, dtype=np.float64)
+    pos = {c: i for i, c in enumerate(b.partners)}
+    for k, v in mapping.items():
+        if k == "EU":
+            for m in EU27:
+                if m in pos and m not in mapping:
+                    out[pos[m]] = v
+        elif k in pos:
+            out[pos[k]] = v
+    return out
+
+
+def _measure_rows(b: Base, m: Measure, d: date, layers: dict[str, np.ndarray], cover: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows a measure covers on ``d``, its duty there, and its 232-covered share (basis share)."""
+    pmask = _resolve_partners(b, m.partners, m.name, strict=True)
+    if m.exclude_partners:
+        pmask &= ~_resolve_partners(b, m.exclude_partners, m.name, strict=False)
+    if isinstance(m.rate, Mapping):
+        prate = _partner_values(b, m.rate, np.nan)
+        pmask &= ~np.isnan(prate)
+    hmask, hrate, hmetal = _resolve_products(b, m.products, d, m.name, want_rates=m.rate is None)
+    if m.exclude_products:
+        hmask &= ~_resolve_products(b, m.exclude_products, d, m.name)[0]
+    if hrate is not None:
+        hmask &= ~np.isnan(hrate)
+    rows = np.nonzero(hmask[b.h_idx] & pmask[b.p_idx])[0]
+    h, p = b.h_idx[rows], b.p_idx[rows]
+    if m.rule == "floor_all_in":
+        mfn = layers["mfn"][rows]
+        r = np.where(b.mfn_general[rows] < m.rate, np.maximum(float(m.rate) - mfn, 0.0), 0.0)
+    elif isinstance(m.rate, Mapping):
+        r = prate[p]
+    elif m.rate is None:
+        r = hrate[h]
+    else:
+        r = np.full(rows.size, float(m.rate))
+    if m.basis == "full":
+        share = np.ones(rows.size)
+    elif m.basis == "list":
+        ms = metal_shares()
+        share = np.ones(rows.size)
+        met = hmetal[h]
+        for kind in ("steel", "aluminum", "copper"):
+            sel = met == kind
+            share[sel] = ms[kind][h[sel]]
+    else:
+        share = metal_shares()[m.basis][h]
+    r = r * share
+    if m.partner_scale:
+        r = r * _partner_values(b, m.partner_scale, 1.0)[p]
+    if m.layer != "s232" and not m.stacks_on_232:
+        r = r * (1.0 - cover[rows])
+    return rows, r, share
+
+
+def stack(measures: Sequence[Measure], d: date, b: Base | None = None) -> dict[str, np.ndarray]:
+    """Layer arrays (aligned with ``base().table`` rows) for the measures in force on ``d``.
+
+    Returns ``{layer: rates}`` for every layer in :data:`LAYERS` plus ``"s232_cover"`` (232-covered share) and
+    ``"tariff"`` (the sum of the layers).
+    """
+    b = base() if b is None else b
+    n = b.value_usd.size
+    layers = {L: np.zeros(n) for L in LAYERS}
+    layers["mfn"] = b.mfn_applied.copy()
+    cover = np.zeros(n)
+    for L in LAYERS:
+        owner = np.full(n, -1, dtype=np.int32)
+        for k, m in enumerate(measures):
+            if m.layer != L or not m.active(d):
+                continue
+            rows, r, share = _measure_rows(b, m, d, layers, cover)
+            if rows.size == 0:
+                continue
+            cur = owner[rows]
+            take = cur == -1
+            newcover = share.copy()
+            both = np.zeros(rows.size, dtype=bool)
+            for o in np.unique(cur[~take]):
+                sel = cur == o
+                other = measures[o]
+                if other.name in m.replaces:
+                    take |= sel
+                elif m.name in other.replaces:
+                    continue
+                elif L in MAX_LAYERS:
+                    take |= sel & (r > layers[L][rows])
+                    both |= sel
+                    newcover[sel] = np.maximum(share[sel], cover[rows[sel]])
+                else:
+                    diff = sel & ~np.isclose(r, layers[L][rows], rtol=0, atol=1e-12)
+                    if diff.any():
+                        i = rows[np.argmax(diff)]
+                        raise ScenarioError(
+                            f"measures {other.name} and {m.name} overlap with different rates on {d} "
+                            f"(hs10 {b.hs10_codes[b.h_idx[i]]}, partner {b.partners[b.p_idx[i]]}): "
+                            f"add one to the other's 'replaces' or narrow their scopes")
+            tr = rows[take]
+            layers[L][tr] = r[take]
+            owner[tr] = k
+            if L == "s232":
+                upd = take | both
+                cover[rows[upd]] = newcover[upd]
+    out = dict(layers)
+    out["s232_cover"] = cover
+    out["tariff"] = sum(layers[L] for L in LAYERS)
+    return out
+
+
+def to_frame(arrays: Mapping[str, np.ndarray], b: Base | None = None, *, with_value: bool = False) -> pl.DataFrame:
+    """Tidy table ``hs10, partner, tariff_rate, mfn_rate, s232_rate, ieepa_rate, fentanyl_rate, s301_rate,
+    other_rate`` (and ``value_usd`` if asked)."""
+    b = base() if b is None else b
+    cols = {
+        "hs10": pl.Series("hs10", b.hs10_codes).gather(b.h_idx),
+        "partner": pl.Series("partner", list(b.partners)).gather(b.p_idx),
+        "tariff_rate": arrays["tariff"],
+    }
+    for L, c in OUT_COLUMNS.items():
+        cols[c] = arrays[L]
+    if with_value:
+        cols["value_usd"] = b.value_usd
+    return pl.DataFrame(cols)
+
+
+__all__ = ["stack", "to_frame", "OUT_COLUMNS"]

@@ -1,0 +1,108 @@
+"""Plotly figures of the report (pure functions: tidy polars tables in, ``plotly.graph_objects.Figure`` out)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+COLORS = {"USA": "#1f4e8c", "JPN": "#c0392b", "CHN": "#e67e22", "EU": "#2e86c1", "ROW": "#7f8c8d",
+          "IND": "#27ae60", "BRA": "#8e44ad"}
+_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), height=430,
+               font=dict(family="system-ui, -apple-system, Segoe UI, sans-serif", size=13))
+
+
+def _color(region: str, k: int) -> str:
+    palette = ["#1f4e8c", "#c0392b", "#e67e22", "#2e86c1", "#27ae60", "#8e44ad", "#7f8c8d", "#16a085"]
+    return COLORS.get(region, palette[k % len(palette)])
+
+
+def etr_timeline(df, partner: str) -> go.Figure:
+    """Step lines of the effective tariff rate (percent) on ``partner`` and on all US imports, by date."""
+    fig = go.Figure()
+    for col, name, color in (("etr_partner_pct", f"US tariff on {partner} (ETR)", "#c0392b"),
+                             ("etr_all_pct", "US tariff on all imports (ETR)", "#1f4e8c")):
+        if col in df.columns:
+            fig.add_trace(go.Scatter(x=df["date"].to_list(), y=df[col].to_list(), name=name, mode="lines+markers",
+                                     line=dict(shape="hv", color=color, width=2.5),
+                                     text=df["label"].to_list() if "label" in df.columns else None,
+                                     hovertemplate="%{x|%d %b %Y}: %{y:.1f}%<br>%{text}<extra></extra>"))
+    fig.update_layout(title=f"Effective US tariff rate: {partner} and all partners", yaxis_title="percent (import-weighted)",
+                      xaxis_title=None, legend=dict(orientation="h", y=-0.15), **_LAYOUT)
+    return fig
+
+
+def welfare_by_country(df, regions: Sequence[str]) -> go.Figure:
+    """Grouped bars: welfare change (%) by counterfactual and region, with q05-q95 error bars where present."""
+    fig = go.Figure()
+    labels = list(dict.fromkeys(df["label"].to_list()))
+    for k, r in enumerate(regions):
+        d = df.filter(df["region"] == r)
+        err = None
+        if "q05_pct" in d.columns and d["q05_pct"].null_count() < d.height:
+            y = d["welfare_change_pct"].to_numpy()
+            hi = (d["q95_pct"].fill_null(float("nan")).to_numpy() - y)
+            lo = (y - d["q05_pct"].fill_null(float("nan")).to_numpy())
+            err = dict(type="data", symmetric=False, array=list(hi), arrayminus=list(lo), thickness=1.2, width=3)
+        fig.add_trace(go.Bar(x=d["label"].to_list(), y=d["welfare_change_pct"].to_list(), name=r, error_y=err,
+                             marker_color=_color(r, k),
+                             hovertemplate=r + ", %{x}: %{y:.3f}%<extra></extra>"))
+    fig.update_layout(title="Welfare (real income) change by country", barmode="group",
+                      yaxis_title="percent of baseline real income", xaxis=dict(categoryorder="array", categoryarray=labels),
+                      legend=dict(orientation="h", y=-0.25), **{**_LAYOUT, "height": 480})
+    return fig
+
+
+def top_products(df, partner: str, n: int) -> go.Figure:
+    """Horizontal bars: change in US imports (USD mn) of the products with the largest changes."""
+    d = df.head(n).reverse()
+    names = [f"{h} {str(desc)[:48]}" for h, desc in zip(d["hs10"].to_list(), d["description"].to_list())]
+    fig = go.Figure(go.Bar(y=names, x=d["change_usd_mn"].to_list(), orientation="h",
+                           marker_color=["#c0392b" if v < 0 else "#27ae60" for v in d["change_usd_mn"].to_list()],
+                           customdata=d["change_pct"].to_list(),
+                           hovertemplate="%{y}<br>%{x:,.1f} USD mn (%{customdata:.1f}%)<extra></extra>"))
+    fig.update_layout(title=f"Top products: change in US imports from {partner}", xaxis_title="USD millions per year",
+                      **{**_LAYOUT, "height": max(380, 26 * len(names) + 120), "margin": dict(l=360, r=20, t=50, b=50)})
+    return fig
+
+
+def frontier(df, points, players: Sequence[str]) -> go.Figure:
+    """Pareto frontier in (EV of player 1, EV of player 2), USD bn, with labelled points."""
+    a, b = players
+    fig = go.Figure()
+    if df is not None and df.height:
+        fig.add_trace(go.Scatter(x=df[f"ev_{a}_usd_bn"].to_list(), y=df[f"ev_{b}_usd_bn"].to_list(), mode="lines+markers",
+                                 name="Pareto frontier", line=dict(color="#34495e", width=2), marker=dict(size=5)))
+    symbols = {"disagreement": "x", "nash_bargaining": "star", "deal": "diamond"}
+    for p in points:
+        fig.add_trace(go.Scatter(x=[p["x"]], y=[p["y"]], mode="markers+text", name=p["label"], text=[p["label"]],
+                                 textposition="top center",
+                                 marker=dict(size=13 if p.get("kind") in symbols else 9,
+                                             symbol=symbols.get(p.get("kind"), "circle"))))
+    fig.update_layout(title=f"Bargaining: Pareto frontier and the deal ({a} vs {b})",
+                      xaxis_title=f"{a} equivalent variation, USD bn/yr", yaxis_title=f"{b} equivalent variation, USD bn/yr",
+                      legend=dict(orientation="h", y=-0.2), **{**_LAYOUT, "height": 520})
+    return fig
+
+
+def fairness(df, pair: Sequence[str]) -> go.Figure:
+    """Bars of each fairness measure, both directions (percent)."""
+    a, b = pair
+    fig = go.Figure()
+    for col, name, color in ((f"{a}_on_{b}_pct", f"{a} on {b}", "#1f4e8c"), (f"{b}_on_{a}_pct", f"{b} on {a}", "#c0392b")):
+        if col in df.columns:
+            fig.add_trace(go.Bar(x=df["measure"].to_list(), y=df[col].to_list(), name=name, marker_color=color,
+                                 hovertemplate="%{x}: %{y:.1f}%<extra>" + name + "</extra>"))
+    fig.update_layout(title=f"Trade fairness: {a} and {b} tariffs each way", barmode="group", yaxis_title="percent",
+                      legend=dict(orientation="h", y=-0.3), **{**_LAYOUT, "height": 470})
+    return fig
+
+
+def war_tariffs(df) -> go.Figure:
+    """Bars of the tariffs chosen in the trade-war tasks (median over controlled cells)."""
+    fig = go.Figure(go.Bar(x=[f"{t}: {i} on {e}" for t, i, e in zip(df["task"].to_list(), df["importer"].to_list(),
+                                                                      df["exporter"].to_list())],
+                           y=df["tariff_pct"].to_list(), marker_color="#8e44ad",
+                           hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
+    fig.update_layout(title="Trade war: tariffs chosen (best responses and Nash)", yaxis_title="percent", **_LAYOUT)
+    return fig
