@@ -67,3 +67,20 @@ def enable_compilation_cache(path=None) -> str | None:
 
 __all__ += ["read_table", "Scenario", "builtin_scenario_path", "list_builtin_scenarios", "load_scenario", "parse_scenario",
             "scenario_schema", "run_scenario", "scenario_baseline", "enable_compilation_cache"]
+
+# --- bargaining & fairness (issue 6) -------------------------------------------
+from .strategy.balancing import BalancingTariffResult, balancing_tariff, fill_fairness_table  # noqa: E402,F401
+from .strategy.bargain import (  # noqa: E402,F401
+    BargainResult, Deal, bargain, deal_2025, policy_defaults as bargain_defaults, threat_2025,
+)
+
+__all__ += ["bargain", "BargainResult", "Deal", "deal_2025", "threat_2025", "bargain_defaults",
+            "balancing_tariff", "BalancingTariffResult", "fill_fairness_table"]
+
+# --- scale (issue 8) -----------------------------------------------------------
+from .scale import (  # noqa: E402,F401
+    FailedDrawsWarning, MonteCarloResult, SweepGrid, SweepRun, monte_carlo, read_sweep, run_sweep,
+)
+
+__all__ += ["monte_carlo", "MonteCarloResult", "run_sweep", "read_sweep", "SweepGrid", "SweepRun",
+            "FailedDrawsWarning"]

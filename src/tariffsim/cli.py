@@ -13,11 +13,29 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.16 vendors click as typer._click; older typer uses click itself
+    from typer._click.exceptions import ClickException as _ClickException
+except ImportError:  # pragma: no cover
+    from click import ClickException as _ClickException
 
 from . import api
 from .errors import ScenarioError, TariffsimError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="tariffsim: trade wars and trade talks on real data.")
+class _Group(TyperGroup):
+    """Maps user errors to one line on stderr and exit 2, under ``main()`` and typer's test runner alike."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TariffsimError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  help="tariffsim: trade wars and trade talks on real data.")
 data_app = typer.Typer(no_args_is_help=True, help="Bundled datasets: list, inspect, update.")
 app.add_typer(data_app, name="data")
 
@@ -424,11 +442,7 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, _ClickException):
             exc.show()
             sys.exit(2)
         if _STATE["debug"]:

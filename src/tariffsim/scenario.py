@@ -244,9 +244,9 @@ class BargainTask(_Strict):
     name: Name
     players: StrList = Field(default_factory=lambda: ["USA", "JPN"])
     beta: float = Field(0.5, ge=0, le=1, description="Bargaining weight of the first player.")
-    disagreement: str = Field("nash", description="'nash' (a Nash war) or a counterfactual name (a threat point).")
+    disagreement: str = Field("nash", description="'nash' (bilateral Nash war), 'threat' (April 2025 US tariffs) or a counterfactual name.")
     deal: Name | None = Field(None, description="Counterfactual that is the actual deal, placed relative to the frontier.")
-    security_value_usd_bn: dict[str, float] = Field(default_factory=dict, description="Value a player loses at disagreement (USD bn/yr).")
+    security_value_usd_bn: dict[str, float] | None = Field(None, description="Value a player loses at disagreement (USD bn/yr); default: the sourced defaults of tariffsim.bargain.")
     frontier_points: int = Field(21, ge=3, le=201)
     options: dict[str, Any] = Field(default_factory=dict, description="Extra keyword options passed to tariffsim.bargain.")
     label: str | None = None
@@ -409,7 +409,7 @@ class Scenario(_Strict):
         for k, t in enumerate(self.strategy.bargain):
             for q, p in enumerate(t.players):
                 chk(p, ("strategy", "bargain", k, "players", q))
-            for p in t.security_value_usd_bn:
+            for p in t.security_value_usd_bn or {}:
                 chk(p, ("strategy", "bargain", k, "security_value_usd_bn", p))
         if self.strategy.balancing is not None:
             chk(self.strategy.balancing.importer, ("strategy", "balancing", "importer"))
@@ -444,8 +444,8 @@ class Scenario(_Strict):
         for k, t in enumerate(self.strategy.bargain):
             if len(t.players) != 2:
                 raise self.error(("strategy", "bargain", k, "players"), "bargaining needs exactly two players")
-            if t.disagreement != "nash" and t.disagreement not in names:
-                raise self.error(("strategy", "bargain", k, "disagreement"), f"must be 'nash' or a counterfactual name, got {t.disagreement!r}")
+            if t.disagreement not in ("nash", "threat") and t.disagreement not in names:
+                raise self.error(("strategy", "bargain", k, "disagreement"), f"must be 'nash', 'threat' or a counterfactual name, got {t.disagreement!r}")
         for k, t in enumerate(self.strategy.nash):
             if len(t.players) < 2:
                 raise self.error(("strategy", "nash", k, "players"), "a tariff war needs at least two players")

@@ -1,0 +1,1 @@
+"""Interactive dashboard (streamlit): ``tariffsim dashboard``. The computations live in :mod:`.model`."""

@@ -4,7 +4,7 @@ Each dataset is a DuckDB schema and each of its tables a view over one Parquet
 file, so users can query across datasets with SQL::
 
     >>> from tariffsim.data import catalog
-    >>> catalog().sql('select count(*) from world_io_7x44_2017.flows').fetchone()[0]
+    >>> query('select count(*) as n from world_io_7x44_2017.flows')['n'][0]
     2156
 
 ``manifest.json`` beside the Parquet files holds each dataset's attribution
@@ -97,13 +97,29 @@ _LOCAL = threading.local()
 
 
 def catalog() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one schema per dataset and one view per table."""
+    """A DuckDB cursor on the in-memory catalog: one schema per dataset, one view per table.
+
+    Each call returns a fresh cursor (DuckDB 2 refuses new work on a connection
+    with an unfinished result), all sharing the same catalog.
+    """
     con = getattr(_LOCAL, "con", None)
     if con is None:
         con = duckdb.connect(":memory:")
         _attach(con)
         _LOCAL.con = con
-    return con
+    return con.cursor()
+
+
+def query(sql: str, params: list | None = None) -> pl.DataFrame:
+    """Run SQL against the catalog and return a polars DataFrame."""
+    cur = catalog()
+    try:
+        rel = cur.sql(sql, params=params) if params else cur.sql(sql)
+        return pl.from_arrow(rel.to_arrow_table())
+    except duckdb.Error as exc:
+        raise DataError(f"query failed: {str(exc).splitlines()[0]}") from None
+    finally:
+        cur.close()
 
 
 def refresh() -> None:

@@ -197,11 +197,44 @@ def _validate_imports(imports: pl.DataFrame) -> pl.DataFrame:
             i = int(np.argmax(cond))
             raise DataError(f"imports: {c} is {msg} ({num[c][i]}) in row {i} (product {imports['product'][i]!r}, "
                             f"source {imports['source'][i]!r})")
-    dup = imports.select("product", "source").is_duplicated()
-    if dup.any():
-        i = int(dup.arg_max())
-        raise DataError(f"imports: duplicate (product, source) = ({imports['product'][i]!r}, {imports['source'][i]!r})")
     return imports
+
+
+def _factorize(col: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Integer codes in first-seen order and the distinct labels (one hash pass over the column)."""
+    if col.len() == 0:
+        return np.zeros(0, dtype=np.int64), col
+    if col.dtype == pl.Utf8:
+        phys = col.cast(pl.Categorical).to_physical().to_numpy()
+    else:
+        phys = col.rank("dense").to_numpy()
+    phys = phys.astype(np.int64)
+    n = phys.size
+    if int(phys.max()) < 8 * n + 1024:
+        # O(n): first occurrence of each physical code, then renumber codes by first occurrence
+        first = np.full(int(phys.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(first, phys, np.arange(n, dtype=np.int64))
+        present = np.flatnonzero(first < n)
+        by_seen = present[np.argsort(first[present], kind="stable")]
+        remap = np.empty(first.size, dtype=np.int64)
+        remap[by_seen] = np.arange(by_seen.size)
+        return remap[phys], col.gather(first[by_seen])
+    _, first_u, inv = np.unique(phys, return_index=True, return_inverse=True)
+    seen = np.argsort(first_u, kind="stable")                 # groups in first-seen order
+    rank = np.empty_like(seen)
+    rank[seen] = np.arange(seen.size)
+    return rank[inv].astype(np.int64), col.gather(first_u[seen])
+
+
+def _check_unique_pairs(g: np.ndarray, k: np.ndarray, n_g: int, n_k: int, df: pl.DataFrame) -> None:
+    key = g * n_k + k
+    if n_g * n_k <= 50_000_000:
+        dup = np.bincount(key, minlength=n_g * n_k)[key] > 1
+    else:
+        dup = pl.Series(key).is_duplicated().to_numpy()
+    if dup.any():
+        i = int(np.argmax(dup))
+        raise DataError(f"imports: duplicate (product, source) = ({df['product'][i]!r}, {df['source'][i]!r})")
 
 
 def _per_product(spec: ElasticitySpec, name: str, products: pl.Series, *, allow_inf: bool = False) -> np.ndarray:
@@ -236,33 +269,39 @@ def _per_product(spec: ElasticitySpec, name: str, products: pl.Series, *, allow_
     return vals
 
 
-def _supply_per_row(spec: ElasticitySpec, df: pl.DataFrame) -> np.ndarray:
+def _supply_per_row(spec: ElasticitySpec, df: pl.DataFrame, g: np.ndarray, products: pl.Series,
+                    k: np.ndarray, sources: pl.Series) -> np.ndarray:
     """Export supply elasticity per row: scalar, mapping by product, or table keyed by product and/or source."""
     name = "supply_elasticity"
     if isinstance(spec, (int, float, np.floating, np.integer)) and not isinstance(spec, bool):
         vals = np.full(df.height, float(spec))
     elif isinstance(spec, Mapping):
-        prods = df["product"].unique(maintain_order=True)
-        per = _per_product(spec, name, prods, allow_inf=True)
-        m = pl.DataFrame({"product": prods, name: per})
-        vals = df.select("product").join(m, on="product", how="left", maintain_order="left")[name].to_numpy()
+        vals = _per_product(spec, name, products, allow_inf=True)[g]
     else:
         tab = _to_polars(spec, name)
-        keys = [k for k in ("product", "source") if k in tab.columns]
+        keys = [c for c in ("product", "source") if c in tab.columns]
         if not keys or name not in tab.columns:
             raise DataError(f"{name} table: need key column(s) product and/or source and a '{name}' column")
-        for k in keys:
-            if tab[k].dtype != df[k].dtype:
-                raise DataError(f"{name} table: {k} key dtype {tab[k].dtype} does not match imports {df[k].dtype}")
+        for c in keys:
+            if tab[c].dtype != df[c].dtype:
+                raise DataError(f"{name} table: {c} key dtype {tab[c].dtype} does not match imports {df[c].dtype}")
         if tab.select(keys).is_duplicated().any():
             raise DataError(f"{name} table: duplicate key {tab.filter(tab.select(keys).is_duplicated()).row(0)[:len(keys)]}")
-        j = df.select(keys).join(tab.select(*keys, pl.col(name).cast(pl.Float64)), on=keys, how="left",
-                                 maintain_order="left")
-        miss = j[name].is_null()
-        if miss.any():
-            i = int(miss.arg_max())
-            raise DataError(f"no {name} for {', '.join(f'{k} {j[k][i]!r}' for k in keys)}")
-        vals = j[name].to_numpy().astype(float)
+        tab = tab.select(*keys, pl.col(name).cast(pl.Float64))
+        if keys == ["product"] or keys == ["source"]:
+            labels, codes = (products, g) if keys == ["product"] else (sources, k)
+            j = pl.DataFrame({keys[0]: labels}).join(tab, on=keys, how="left", maintain_order="left")
+            miss = j[name].is_null().to_numpy()
+            if miss.any():
+                raise DataError(f"no {name} for {keys[0]} {labels[int(np.argmax(miss))]!r}")
+            vals = j[name].to_numpy()[codes]
+        else:
+            j = df.select(keys).join(tab, on=keys, how="left", maintain_order="left")
+            miss = j[name].is_null()
+            if miss.any():
+                i = int(miss.arg_max())
+                raise DataError(f"no {name} for {', '.join(f'{c} {j[c][i]!r}' for c in keys)}")
+            vals = j[name].to_numpy().astype(float)
     bad = ~(vals > 0)
     if bad.any():
         i = int(np.argmax(bad))
@@ -274,43 +313,59 @@ def _supply_per_row(spec: ElasticitySpec, df: pl.DataFrame) -> np.ndarray:
 # ----------------------------------------------------------------------------- kernel
 
 
-def _group_sum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    return np.add.reduceat(x, starts) if x.size else x
+@dataclass(frozen=True)
+class _Groups:
+    """Row -> product index; group reductions without sorting (bincount and ufunc.at)."""
+
+    g: np.ndarray
+    n: int
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        return np.bincount(self.g, weights=x, minlength=self.n)
+
+    def max(self, x: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, -np.inf)
+        np.maximum.at(out, self.g, x)
+        return out
+
+    def min(self, x: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, np.inf)
+        np.minimum.at(out, self.g, x)
+        return out
 
 
-def _ces_log_mean(lp: np.ndarray, s: np.ndarray, one_minus_sigma_row: np.ndarray, g: np.ndarray,
-                  starts: np.ndarray, cd_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ln of the CES mean (1) of exp(lp) with weights s, per group; and the new-share weights omega.
+def _ces_log_mean(lp: np.ndarray, s: np.ndarray, oms_g: np.ndarray, grp: _Groups,
+                  cd_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ln of the CES mean (1) of exp(lp) with weights s, per product; and the new-share weights omega.
 
-    Uses a group-wise log-sum-exp for stability (sigma up to thousands in Broda-Weinstein);
-    Cobb-Douglas (sigma = 1) groups use the geometric mean.
+    ``oms_g`` is 1 - sigma per product. Uses a group-wise log-sum-exp for stability (sigma up
+    to thousands in Broda-Weinstein); Cobb-Douglas (sigma = 1) products use the geometric mean.
     """
-    m = one_minus_sigma_row * lp
+    g = grp.g
+    m = oms_g[g] * lp
     pos = s > 0
-    mm = np.where(pos, m, -np.inf)
-    mx = np.maximum.reduceat(mm, starts)
+    mx = grp.max(np.where(pos, m, -np.inf))
     mx = np.where(np.isfinite(mx), mx, 0.0)
     e = np.where(pos, s * np.exp(m - mx[g]), 0.0)
-    tot = _group_sum(e, starts)
+    tot = grp.sum(e)
     safe_tot = np.where(tot > 0, tot, 1.0)
-    oms_g = one_minus_sigma_row[starts]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ces = np.where(cd_g, 0.0, (np.log(safe_tot) + mx) / np.where(cd_g, 1.0, oms_g))
-    geo = _group_sum(np.where(pos, s * lp, 0.0), starts)
-    out = np.where(cd_g, geo, ces)
-    out = np.where(tot > 0, out, 0.0)
+    ces = (np.log(safe_tot) + mx) / np.where(cd_g, 1.0, oms_g)
+    geo = grp.sum(np.where(pos, s * lp, 0.0))
+    out = np.where(tot > 0, np.where(cd_g, geo, ces), 0.0)
     omega = np.where(cd_g[g], s, e / safe_tot[g])
     return out, omega
 
 
-def _solve_log_price_index(lt: np.ndarray, s: np.ndarray, sigma_r: np.ndarray, eps_r: np.ndarray,
-                           eta_r: np.ndarray, g: np.ndarray, starts: np.ndarray, *, tol: float = 1e-13,
+def _solve_log_price_index(lt: np.ndarray, s: np.ndarray, sigma_g: np.ndarray, eps_g: np.ndarray,
+                           eta_r: np.ndarray, grp: _Groups, *, tol: float = 1e-13,
                            max_iter: int = 100) -> tuple[np.ndarray, np.ndarray, int, float]:
     """Solve (1), (4), (6) for y_h = ln P_hat_h, all products at once.
 
-    Returns ``(y per group, ln p_hat per row, iterations, max |F|)``. Raises
+    Returns ``(y per product, ln p_hat per row, iterations, max |F|)``. Raises
     :class:`ConvergenceError` if the safeguarded Newton iteration fails.
     """
+    g = grp.g
+    sigma_r, eps_r = sigma_g[g], eps_g[g]
     inf = np.isinf(eta_r)
     eta_f = np.where(inf, 1.0, eta_r)
     k = np.where(inf, 1.0, eta_f / (eta_f + sigma_r))            # weight of ln tau_hat in ln p_hat
@@ -319,33 +374,39 @@ def _solve_log_price_index(lt: np.ndarray, s: np.ndarray, sigma_r: np.ndarray, e
     # closed-form bracket: lo <= y* <= hi with b_k = ln tau_hat * eta / (eta + epsilon)
     b = np.where(inf, lt, lt * eta_f / (eta_f + eps_r))
     pos = s > 0
-    lo = np.minimum.reduceat(np.where(pos, b, np.inf), starts)
-    hi = np.maximum.reduceat(np.where(pos, b, -np.inf), starts)
+    lo = grp.min(np.where(pos, b, np.inf))
+    hi = grp.max(np.where(pos, b, -np.inf))
     empty = ~np.isfinite(lo)
-    lo = np.where(empty, 0.0, lo)
-    hi = np.where(empty, 0.0, hi)
-    oms = 1.0 - sigma_r
-    cd_g = np.abs(oms[starts]) < 1e-12
+    # widen by rounding error so that an exact Newton step is never rejected as outside the bracket
+    lo = np.where(empty, 0.0, lo) - 1e-12 * (1.0 + np.abs(np.where(empty, 0.0, lo)))
+    hi = np.where(empty, 0.0, hi) + 1e-12 * (1.0 + np.abs(np.where(empty, 0.0, hi)))
+    oms_g = 1.0 - sigma_g
+    cd_g = np.abs(oms_g) < 1e-12
+    const_c = bool(np.all(c == 0))
 
-    y = np.clip(np.zeros_like(lo), lo, hi)
+    # Initial guess: with one eta per product, ln p_hat = a + c y is shifted uniformly, so the CES
+    # mean is A + c y and y = A / (1 - c) exactly (one evaluation then only confirms it). With mixed
+    # eta, the share-weighted mean of c gives a guess inside the bracket.
+    a_mean, _ = _ces_log_mean(a, s, oms_g, grp, cd_g)
+    c_bar = grp.sum(s * c)
+    y = np.clip(a_mean / (1.0 - c_bar), lo, hi)
     it = 0
-    resid = np.inf
+    resid = 0.0
     for it in range(max_iter + 1):
-        lp = a + c * y[g]
-        mean, omega = _ces_log_mean(lp, s, oms, g, starts, cd_g)
+        lp = a + c * y[g] if not const_c else a
+        mean, omega = _ces_log_mean(lp, s, oms_g, grp, cd_g)
         f = y - mean
         resid = float(np.max(np.abs(f))) if f.size else 0.0
-        if resid <= tol * (1.0 + float(np.max(np.abs(y)) if y.size else 0.0)) or np.all(hi - lo <= 0):
+        if resid <= tol * (1.0 + (float(np.max(np.abs(y))) if y.size else 0.0)) or it == max_iter:
             break
-        # bracket update: F increasing in y
+        # bracket update: F is increasing in y
         lo = np.where(f < 0, y, lo)
         hi = np.where(f > 0, y, hi)
-        fp = 1.0 - _group_sum(omega * c, starts)
+        fp = 1.0 - grp.sum(omega * c)
         step = y - f / fp
-        inside = (step > lo) & (step < hi)
-        y_new = np.where(inside, step, 0.5 * (lo + hi))
-        y = np.where(f == 0, y, y_new)
-    if not resid <= 1e-9 * (1.0 + float(np.max(np.abs(y)) if y.size else 0.0)):
+        inside = (step >= lo) & (step <= hi)
+        y = np.where(f == 0, y, np.where(inside, step, 0.5 * (lo + hi)))
+    if not resid <= 1e-9 * (1.0 + (float(np.max(np.abs(y))) if y.size else 0.0)):
         raise ConvergenceError(f"PE price index did not converge: max |F| = {resid:.3g} after {it} iterations",
                                residual=resid, iterations=it)
     lp = a + c * y[g]
@@ -389,38 +450,29 @@ def simulate(imports: Any, *, sigma: ElasticitySpec, epsilon: ElasticitySpec,
     """
     df = _validate_imports(_to_polars(imports, "imports"))
     n = df.height
-    products = df["product"].unique(maintain_order=True)
+    g, products = _factorize(df["product"])
+    k, sources = _factorize(df["source"])
+    _check_unique_pairs(g, k, products.len(), sources.len(), df)
+    grp = _Groups(g, products.len())
     sig_p = _per_product(sigma, "sigma", products)
     eps_p = _per_product(epsilon, "epsilon", products)
-    eta_row = _supply_per_row(supply_elasticity, df)
+    eta = _supply_per_row(supply_elasticity, df, g, products, k, sources)
 
-    # sort rows by product (first-seen order) so groups are contiguous for reduceat
-    first_seen = pl.DataFrame({"product": products, "_g": np.arange(products.len())})
-    g_unsorted = df.select("product").join(first_seen, on="product", how="left", maintain_order="left")["_g"].to_numpy()
-    contiguous = bool(np.all(np.diff(g_unsorted) >= 0))     # rows already grouped by product: no reordering
-    order = np.arange(n) if contiguous else np.argsort(g_unsorted, kind="stable")
-    g = g_unsorted if contiguous else g_unsorted[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if n else np.zeros(0, dtype=np.int64)
-
-    def sort(a: np.ndarray) -> np.ndarray:
-        return a if contiguous else a[order]
-
-    v = sort(df["value_usd"].cast(pl.Float64).to_numpy())
-    t0 = sort(df["tariff_old"].cast(pl.Float64).to_numpy())
-    t1 = sort(df["tariff_new"].cast(pl.Float64).to_numpy())
-    eta = sort(eta_row)
+    v = df["value_usd"].cast(pl.Float64).to_numpy()
+    t0 = df["tariff_old"].cast(pl.Float64).to_numpy()
+    t1 = df["tariff_new"].cast(pl.Float64).to_numpy()
     sig_r, eps_r = sig_p[g], eps_p[g]
 
     e0 = v * (1.0 + t0)
-    e0_g = _group_sum(e0, starts)
-    s = np.where(e0_g[g] > 0, e0 / np.where(e0_g[g] > 0, e0_g[g], 1.0), 0.0)
+    e0_g = grp.sum(e0)
+    s = e0 / np.where(e0_g > 0, e0_g, 1.0)[g]
     lt = np.log1p(t1) - np.log1p(t0)
 
-    y, lp, iters, resid = _solve_log_price_index(lt, s, sig_r, eps_r, eta, g, starts) if n else (
-        np.zeros(0), np.zeros(0), 0, 0.0)
+    y, lp, iters, resid = _solve_log_price_index(lt, s, sig_p, eps_p, eta, grp)
 
+    y_r = y[g]
     x = lp - lt                                          # ln pstar_hat, eq. (6)
-    lq = -sig_r * (lp - y[g]) - eps_r * y[g]            # ln q_hat, eq. (3)
+    lq = -sig_r * (lp - y_r) - eps_r * y_r              # ln q_hat, eq. (3)
     q_hat = np.exp(lq)
     pstar_hat = np.exp(x)
     p_hat = np.exp(lp)
@@ -429,41 +481,34 @@ def simulate(imports: Any, *, sigma: ElasticitySpec, epsilon: ElasticitySpec,
     rev0, rev1 = t0 * v, t1 * v1
 
     # creation / diversion: shift-share of the value change at world prices
-    v0_g, v1_g = _group_sum(v, starts), _group_sum(v1, starts)
-    sh0 = np.where(v0_g[g] > 0, v / np.where(v0_g[g] > 0, v0_g[g], 1.0), 0.0)
-    sh1 = np.where(v1_g[g] > 0, v1 / np.where(v1_g[g] > 0, v1_g[g], 1.0), 0.0)
+    v0_g, v1_g = grp.sum(v), grp.sum(v1)
+    sh0 = v / np.where(v0_g > 0, v0_g, 1.0)[g]
+    sh1 = v1 / np.where(v1_g > 0, v1_g, 1.0)[g]
     diversion = v0_g[g] * (sh1 - sh0)
     creation = sh1 * (v1_g - v0_g)[g]
 
     # consumer surplus of the import composite: -E0 * int_1^P_hat x^-eps dx
-    eps_g = eps_p
-    one_m_eps = 1.0 - eps_g
+    one_m_eps = 1.0 - eps_p
     unit = np.abs(one_m_eps) < 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        integral = np.where(unit, y, np.expm1(one_m_eps * y) / np.where(unit, 1.0, one_m_eps))
+    integral = np.where(unit, y, np.expm1(one_m_eps * y) / np.where(unit, 1.0, one_m_eps))
     cs_g = -e0_g * integral
-    e1_g = _group_sum(e1, starts)
-    s1 = np.where(e1_g[g] > 0, e1 / np.where(e1_g[g] > 0, e1_g[g], 1.0), 0.0)
+    e1_g = grp.sum(e1)
+    s1 = e1 / np.where(e1_g > 0, e1_g, 1.0)[g]
     w = -0.5 * (s + s1) * lp
-    w_g = _group_sum(w, starts)
+    w_g = grp.sum(w)
     ok = np.abs(w_g) > 1e-300
     alloc = np.where(ok[g], w / np.where(ok, w_g, 1.0)[g], s)
     cs = cs_g[g] * alloc
 
     tot = v * q_hat * (1.0 - pstar_hat)
     dwl = tot - (cs + rev1 - rev0)
-    eta_f = np.where(np.isinf(eta), 1.0, eta)
+    inf = np.isinf(eta)
+    eta_f = np.where(inf, 1.0, eta)
     with np.errstate(over="ignore"):
-        ps = np.where(np.isinf(eta), 0.0, v * np.expm1((1.0 + eta_f) * x) / (1.0 + eta_f))
-    tau_hat = np.exp(lt)
+        ps = np.where(inf, 0.0, v * np.expm1((1.0 + eta_f) * x) / (1.0 + eta_f))
     with np.errstate(divide="ignore", invalid="ignore"):
-        pass_through = np.where(lt != 0, (p_hat - 1.0) / (tau_hat - 1.0), np.nan)
+        pass_through = np.where(lt != 0, np.expm1(lp) / np.expm1(lt), np.nan)
 
-    inv = np.empty_like(order)
-    inv[order] = np.arange(n)
-
-    def unsort(a: np.ndarray) -> np.ndarray:
-        return a if contiguous else a[inv]
     cols = {
         "sigma": sig_r, "epsilon": eps_r, "supply_elasticity": eta,
         "value_usd_new": v1, "quantity_hat": q_hat, "world_price_hat": pstar_hat, "consumer_price_hat": p_hat,
@@ -471,16 +516,15 @@ def simulate(imports: Any, *, sigma: ElasticitySpec, epsilon: ElasticitySpec,
         "tariff_revenue_old": rev0, "tariff_revenue_new": rev1, "creation_usd": creation, "diversion_usd": diversion,
         "cs_change_usd": cs, "tot_gain_usd": tot, "deadweight_loss_usd": dwl, "exporter_surplus_change_usd": ps,
     }
-    table = df.with_columns(**{k: pl.Series(k, unsort(val), dtype=pl.Float64) for k, val in cols.items()})
+    table = df.with_columns(**{name: pl.Series(name, val, dtype=pl.Float64) for name, val in cols.items()})
 
     prod = pl.DataFrame({
         "product": products, "sigma": sig_p, "epsilon": eps_p,
-        "price_index_hat": np.exp(y), "quantity_hat": np.exp(-eps_g * y),
+        "price_index_hat": np.exp(y), "quantity_hat": np.exp(-eps_p * y),
         "value_usd": v0_g, "value_usd_new": v1_g, "expenditure_usd_old": e0_g, "expenditure_usd_new": e1_g,
-        "tariff_revenue_old": _group_sum(rev0, starts), "tariff_revenue_new": _group_sum(rev1, starts),
-        "cs_change_usd": cs_g, "tot_gain_usd": _group_sum(tot, starts),
-        "deadweight_loss_usd": _group_sum(dwl, starts),
-    }) if n else pl.DataFrame(schema={"product": df["product"].dtype})
+        "tariff_revenue_old": grp.sum(rev0), "tariff_revenue_new": grp.sum(rev1),
+        "cs_change_usd": cs_g, "tot_gain_usd": grp.sum(tot), "deadweight_loss_usd": grp.sum(dwl),
+    })
     opts = {"sigma": _describe(sigma), "epsilon": _describe(epsilon), "supply_elasticity": _describe(supply_elasticity)}
     return PEResult(table=table, products=prod, iterations=int(iters), residual=float(resid), options=opts)
 

@@ -25,6 +25,7 @@ the ~220 partners, then gathers onto the ~1.9M rows with numpy fancy indexing (n
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -47,6 +48,50 @@ def _list_entries(name: str, d: date, measure: str) -> pl.DataFrame:
                       & (pl.col("effective_date").is_null() | (pl.col("effective_date") <= d)))
 
 
+@lru_cache(maxsize=1)
+def _list_dates() -> dict[str, tuple[date, ...]]:
+    """Distinct entry effective dates per product list (a list's content changes only on these dates)."""
+    t = product_lists().filter(pl.col("effective_date").is_not_null()).group_by("list").agg(
+        pl.col("effective_date").unique().sort())
+    return {k: tuple(v) for k, v in zip(t["list"], t["effective_date"])}
+
+
+def _list_key(name: str, d: date) -> date | None:
+    ds = [x for x in _list_dates().get(name, ()) if x <= d]
+    return max(ds) if ds else None
+
+
+@lru_cache(maxsize=256)
+def _list_match(name: str, key: date | None, measure: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, highest entry rate or NaN, metal of the longest matching entry) over ``base().hs10_codes``."""
+    b = base()
+    n = len(b.hs10_codes)
+    mask = np.zeros(n, dtype=bool)
+    rate = np.full(n, np.nan)
+    metal = np.full(n, None, dtype=object)
+    metal_len = np.zeros(n, dtype=np.int8)
+    ent = _list_entries(name, key or date.min, measure)
+    for L in sorted(set(ent["hts_code"].str.len_chars().to_list())):
+        if L not in b.prefixes:
+            continue
+        e = ent.filter(pl.col("hts_code").str.len_chars() == L).group_by("hts_code").agg(
+            pl.col("rate").max(), pl.col("metal").first())
+        pref = pl.DataFrame({"hts_code": b.prefixes[L], "i": np.arange(n)})
+        j = pref.join(e, on="hts_code", how="inner")
+        if j.height == 0:
+            continue
+        idx = j["i"].to_numpy()
+        mask[idx] = True
+        rate[idx] = np.fmax(rate[idx], j["rate"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+        has = j["metal"].is_not_null().to_numpy()
+        longer = has & (metal_len[idx] < L)
+        metal[idx[longer]] = np.array(j["metal"].to_list(), dtype=object)[longer]
+        metal_len[idx[longer]] = L
+    for a in (mask, rate, metal):
+        a.flags.writeable = False
+    return mask, rate, metal
+
+
 def _resolve_products(b: Base, codes: Sequence[str], d: date, measure: str, want_rates: bool = False
                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(mask over hs10_codes, per-code list rate or None, per-code list metal or None).
@@ -57,38 +102,60 @@ def _resolve_products(b: Base, codes: Sequence[str], d: date, measure: str, want
     mask = np.zeros(n, dtype=bool)
     rate = np.full(n, np.nan) if want_rates else None
     metal = np.full(n, None, dtype=object)
-    metal_len = np.zeros(n, dtype=np.int8)
     for code in codes:
         if code == "all":
             mask[:] = True
-            continue
-        if code.startswith("list:"):
-            ent = _list_entries(code[5:], d, measure)
-            for L in sorted(set(ent["hts_code"].str.len_chars().to_list())):
-                e = ent.filter(pl.col("hts_code").str.len_chars() == L)
-                if L not in b.prefixes:
-                    continue
-                keys = e["hts_code"].to_numpy()
-                hit = np.isin(b.prefixes[L], keys)
-                mask |= hit
-                if hit.any():
-                    idx = np.nonzero(hit)[0]
-                    if want_rates:
-                        rmap = dict(zip(e["hts_code"].to_list(), e["rate"].to_list()))
-                        r = np.array([rmap[k] if rmap[k] is not None else np.nan for k in b.prefixes[L][idx]])
-                        rate[idx] = np.fmax(rate[idx], r)
-                    mets = e["metal"].to_list()
-                    if any(m is not None for m in mets):
-                        mmap = dict(zip(e["hts_code"].to_list(), mets))
-                        longer = metal_len[idx] < L
-                        sel = idx[longer]
-                        metal[sel] = [mmap[k] for k in b.prefixes[L][sel]]
-                        metal_len[sel] = L
-            continue
-        if not known_hs_code(code):
-            raise ScenarioError(f"measure {measure}: unknown HS code {code!r} (not in HTS 2025)")
-        mask |= b.prefixes[len(code)] == code
+        elif code.startswith("list:"):
+            name = code[5:]
+            if name not in list_names():
+                raise ScenarioError(f"measure {measure}: unknown product list {name!r}; "
+                                    f"known: {', '.join(sorted(list_names()))}")
+            lm, lr, lmet = _list_match(name, _list_key(name, d), measure)
+            mask |= lm
+            if want_rates:
+                rate = np.fmax(rate, lr)
+            sel = lmet != None  # noqa: E711 - elementwise on an object array
+            metal[sel] = lmet[sel]
+        else:
+            if not known_hs_code(code):
+                raise ScenarioError(f"measure {measure}: unknown HS code {code!r} (not in HTS 2025)")
+            mask |= b.prefixes[len(code)] == code
     return mask, rate, metal
+
+
+def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable").astype(np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    return order, ptr
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Row indices grouped by HS10 and by partner (CSR), to touch only the rows a measure covers."""
+    b = base()
+    return _csr(b.h_idx, len(b.hs10_codes)), _csr(b.p_idx, len(b.partners))
+
+
+def _expand(order: np.ndarray, ptr: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    starts, lens = ptr[sel], ptr[sel + 1] - ptr[sel]
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+    return order[offs + np.arange(total)]
+
+
+def _rows(b: Base, hmask: np.ndarray, pmask: np.ndarray) -> np.ndarray:
+    (ho, hp), (po, pp) = _index()
+    hsel, psel = np.nonzero(hmask)[0], np.nonzero(pmask)[0]
+    nh = int((hp[hsel + 1] - hp[hsel]).sum())
+    npr = int((pp[psel + 1] - pp[psel]).sum())
+    if nh <= npr:
+        r = _expand(ho, hp, hsel)
+        return r[pmask[b.p_idx[r]]]
+    r = _expand(po, pp, psel)
+    return r[hmask[b.h_idx[r]]]
 
 
 def _resolve_partners(b: Base, codes: Sequence[str], measure: str, strict: bool) -> np.ndarray:
@@ -133,7 +200,7 @@ def _measure_rows(b: Base, m: Measure, d: date, layers: dict[str, np.ndarray], c
         hmask &= ~_resolve_products(b, m.exclude_products, d, m.name)[0]
     if hrate is not None:
         hmask &= ~np.isnan(hrate)
-    rows = np.nonzero(hmask[b.h_idx] & pmask[b.p_idx])[0]
+    rows = _rows(b, hmask, pmask)
     h, p = b.h_idx[rows], b.p_idx[rows]
     if m.rule == "floor_all_in":
         mfn = layers["mfn"][rows]

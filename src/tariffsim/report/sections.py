@@ -92,8 +92,16 @@ def _table_html(df: pl.DataFrame, *, digits: int = 2, max_rows: int = 40, cls: s
 
 
 def _partner_pair(ctx: RunContext) -> tuple[str, str]:
+    """The pair the report follows: fairness.pair, else USA and policy.partner, else the world's first two regions."""
     fair = ctx.scenario.fairness
-    return tuple(fair.pair) if fair is not None else ("USA", ctx.scenario.policy.partner)
+    if fair is not None:
+        return tuple(fair.pair)
+    regions = list(ctx.baseline.regions)
+    a = "USA" if "USA" in regions else regions[0]
+    b = ctx.scenario.policy.partner
+    if b not in regions or b == a:
+        b = next(r for r in regions if r != a)
+    return a, b
 
 
 # --------------------------------------------------------------------------- 1. ETR timeline
@@ -423,82 +431,86 @@ def _descriptions() -> pl.DataFrame | None:
 
 # --------------------------------------------------------------------------- 6. bargaining
 def bargain_section(ctx: RunContext) -> SectionResult:
-    """Nash bargaining over tariffs and transfers: Pareto frontier in (EV_a, EV_b) and where the deal sits."""
+    """Nash bargaining over tariffs and a transfer: Pareto frontier in (EV_a, EV_b) and where the deal sits."""
     tasks = ctx.scenario.strategy.bargain
     if not tasks:
         return SectionResult.skipped("bargain", "", "The scenario has no bargaining task.")
     fn = feature("bargain")
     if fn is None:
         raise _Unavailable("Nash bargaining and the Pareto frontier (tariffsim.bargain)")
-    task = tasks[0]
+    k, task = 0, tasks[0]
+    loc = ("strategy", "bargain", k)
     a, b = task.players
     ia, ib = ctx.baseline.index(a), ctx.baseline.index(b)
-    if task.disagreement == "nash":
-        threat = None
+    if task.disagreement in ("nash", "threat"):
+        threat: Any = task.disagreement
     else:
         threat = ctx.counterfactual(task.disagreement).tariffs
     deal = ctx.counterfactual(task.deal) if task.deal else None
     kw = dict(task.options)
     kw.setdefault("closure", ctx.scenario.model.ge.closure)
-    res = fn(ctx.baseline, players=[a, b], beta=task.beta, disagreement=threat if threat is not None else "nash",
-             security_value_usd_bn=dict(task.security_value_usd_bn), frontier_points=task.frontier_points, **kw)
-    front = _to_pl(res.frontier() if callable(getattr(res, "frontier", None)) else res.frontier)
-    front = _frontier_columns(front, a, b)
+    kw.setdefault("n_frontier", task.frontier_points)
+    if task.security_value_usd_bn is not None:
+        kw.setdefault("security_value_usd", {p: BN * v for p, v in task.security_value_usd_bn.items()})
+    Deal = feature("Deal")
+    if deal is not None and Deal is not None:
+        kw.setdefault("deal", Deal(name=deal.label, tariffs=deal.tariffs, transfer_usd=BN * deal.transfer_usd_bn))
+    elif deal is None:
+        kw.setdefault("deal", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CornerSolutionWarning)
+        try:
+            res = fn(ctx.baseline, players=(a, b), beta=task.beta, disagreement=threat, **kw)
+        except TypeError as exc:
+            raise ctx.scenario.error((*loc, "options"), f"tariffsim.bargain: {exc}") from None
+    front = _frontier_columns(_to_pl(res.frontier()), a, b)
     points = []
-    d = getattr(res, "disagreement_ev_usd_bn", None)
-    if d is not None:
-        points.append({"label": "disagreement", "kind": "disagreement", "x": float(d[0]), "y": float(d[1])})
-    nb = getattr(res, "ev_usd_bn", None)
-    if nb is not None:
-        points.append({"label": f"Nash bargaining (beta={task.beta:g})", "kind": "nash_bargaining", "x": float(nb[0]), "y": float(nb[1])})
-    for s in ctx.solved.values():
-        if s.kind == "counterfactual" and (deal is None or s.name != deal.name):
+    d_ev = np.asarray(res.disagreement.ev_usd) / BN
+    points.append({"label": f"disagreement ({res.disagreement_kind})", "kind": "disagreement", "x": float(d_ev[0]), "y": float(d_ev[1])})
+    nb = np.asarray(res.nbs.ev_usd) / BN
+    points.append({"label": f"Nash bargaining (beta={task.beta:g})", "kind": "nash_bargaining", "x": float(nb[0]), "y": float(nb[1])})
+    if res.deal is not None:
+        dv = np.asarray(res.deal.point.ev_usd) / BN
+        points.append({"label": res.deal.deal.name, "kind": "deal", "x": float(dv[0]), "y": float(dv[1])})
+    for s in ctx.solved.values():   # the report's other outcomes, for reference
+        if s.kind == "counterfactual" and deal is not None and s.name == deal.name and res.deal is not None:
             continue
         ev = s.eq.ev_usd / BN
-        points.append({"label": s.label, "kind": "deal" if deal is not None and s.name == deal.name else s.kind,
-                       "x": float(ev[ia]), "y": float(ev[ib])})
-    pts = pl.DataFrame(points) if points else pl.DataFrame({"label": [], "kind": [], "x": [], "y": []})
-    data = {"players": [a, b], "beta": task.beta, "points": points}
-    if deal is not None:
-        data["deal_position"] = _deal_position(front, a, b, float(deal.eq.ev_usd[ia] / BN), float(deal.eq.ev_usd[ib] / BN))
-    note = ""
-    if "deal_position" in data:
-        dp = data["deal_position"]
-        note = (f"The deal ({deal.label}) sits {dp['gap_usd_bn']:.1f} USD bn/yr inside the frontier "
-                f"(shortfall of {b}'s EV at {a}'s deal EV)." if dp["inside"] else f"The deal ({deal.label}) lies on or beyond the computed frontier.")
-    return SectionResult("bargain", "", note=note, tables={"bargain_frontier": front, "bargain_points": pts},
+        points.append({"label": s.label, "kind": s.kind, "x": float(ev[ia]), "y": float(ev[ib])})
+    pts = pl.DataFrame(points)
+    data: dict[str, Any] = {"players": [a, b], "beta": task.beta, "points": points,
+                            "nbs_transfer_usd_bn": float(res.nbs.transfer_usd) / BN,
+                            "security_value_usd_bn": (np.asarray(res.security_value_usd) / BN).tolist()}
+    note = (f"Disagreement: {res.disagreement_kind}; security value lost at disagreement {a} "
+            f"{res.security_value_usd[0] / BN:,.1f}, {b} {res.security_value_usd[1] / BN:,.1f} USD bn/yr. "
+            f"Nash bargaining solution: transfer {b} to {a} {res.nbs.transfer_usd / BN:,.1f} USD bn/yr.")
+    if res.deal is not None:
+        dp = res.deal
+        data["deal_position"] = {"gap_partner_usd_bn": dp.gap_partner_usd / BN, "distance_usd_bn": dp.distance_usd / BN,
+                                 "home_share_of_surplus": dp.home_share_of_surplus, "efficiency": dp.efficiency,
+                                 "individually_rational": list(dp.individually_rational)}
+        note += (f" The deal ({dp.deal.name}) gives {a} {dv[0]:+,.1f} and {b} {dv[1]:+,.1f} USD bn/yr; {b} could gain "
+                 f"{dp.gap_partner_usd / BN:,.1f} USD bn/yr more on the frontier; {a}'s share of the surplus "
+                 f"{dp.home_share_of_surplus:.2f}, efficiency {dp.efficiency:.2f}.")
+    tables = {"bargain_frontier": front, "bargain_points": pts}
+    if callable(getattr(res, "summary", None)):
+        tables["bargain_summary"] = _to_pl(res.summary())
+    return SectionResult("bargain", "", note=note, tables=tables,
                          figures=[Figure("fig-frontier", "Pareto frontier", F.frontier(front, points, (a, b)),
                                          f"Pareto frontier of equivalent variations (USD bn/yr) of {a} and {b}, the disagreement point, the Nash bargaining solution and the deal.")],
                          data=data, html=_table_html(pts, digits=2))
 
 
 def _frontier_columns(front: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
-    ca, cb = f"ev_{a}_usd_bn", f"ev_{b}_usd_bn"
-    if ca in front.columns and cb in front.columns:
-        return front
-    ren = {}
-    for c in front.columns:
-        lc = c.lower()
-        if a.lower() in lc and "ev" in lc:
-            ren[c] = ca
-        elif b.lower() in lc and "ev" in lc:
-            ren[c] = cb
-    front = front.rename(ren)
-    if ca not in front.columns or cb not in front.columns:
-        raise TariffsimError(f"bargain: frontier lacks EV columns for {a} and {b} (has {front.columns})")
-    if front[ca].abs().max() > 1e4:  # USD mn -> bn
-        front = front.with_columns(pl.col(ca) / BN, pl.col(cb) / BN)
-    return front
-
-
-def _deal_position(front: pl.DataFrame, a: str, b: str, xa: float, xb: float) -> dict[str, Any]:
-    """Vertical gap between the frontier (interpolated at the deal's EV of a) and the deal's EV of b."""
-    f = front.sort(f"ev_{a}_usd_bn")
-    x, y = f[f"ev_{a}_usd_bn"].to_numpy(), f[f"ev_{b}_usd_bn"].to_numpy()
-    if len(x) < 2 or not (x.min() <= xa <= x.max()):
-        return {"inside": False, "gap_usd_bn": float("nan"), "note": "deal outside the frontier's range"}
-    yf = float(np.interp(xa, x, y))
-    return {"inside": bool(yf > xb), "gap_usd_bn": float(yf - xb), "frontier_ev_b_at_deal": yf}
+    """Frontier with columns ``ev_{a}_usd_bn``, ``ev_{b}_usd_bn`` (USD mn columns converted)."""
+    out = {}
+    for who in (a, b):
+        col = next((c for c in front.columns if c.lower().startswith(f"ev_{who.lower()}_")), None)
+        if col is None:
+            raise TariffsimError(f"bargain: frontier lacks an EV column for {who} (has {front.columns})")
+        out[who] = pl.col(col) / BN if col.endswith("_usd_mn") else pl.col(col)
+    rest = [c for c in front.columns if not c.lower().startswith(("ev_",))]
+    return front.select(out[a].alias(f"ev_{a}_usd_bn"), out[b].alias(f"ev_{b}_usd_bn"), *rest)
 
 
 # --------------------------------------------------------------------------- 7. fairness
@@ -548,13 +560,18 @@ def fairness_section(ctx: RunContext) -> SectionResult:
         if bfn is None:
             missing.append("GE balancing tariff (tariffsim.balancing_tariff)")
         else:
-            bres = bfn(base, importer=bal_spec.importer, exporter=bal_spec.exporter, closure=ctx.scenario.model.ge.closure)
-            rate = getattr(bres, "rate", None)
-            exists = bool(getattr(bres, "exists", rate is not None))
-            rows.append({"measure": "GE balancing tariff (zeroes the bilateral deficit)",
-                         f"{a}_on_{b}_pct": 100 * float(rate) if exists and rate is not None else None,
-                         f"{b}_on_{a}_pct": None, "source": "GE model" if exists else "none exists: " + str(getattr(bres, "note", ""))})
-            notes.append(str(getattr(bres, "message", "")) if getattr(bres, "message", None) else "")
+            bres = bfn(base, bal_spec.importer, bal_spec.exporter, closure=ctx.scenario.model.ge.closure)
+            rate = bres.tariff_rate if bres.exists else None
+            cur = 100 * bilateral_rate(t0, f0, base.index(bal_spec.exporter), base.index(bal_spec.importer))
+            col = f"{bal_spec.importer}_on_{bal_spec.exporter}_pct"
+            row = {"measure": "GE balancing tariff (current + the addition that zeroes the bilateral deficit)",
+                   f"{a}_on_{b}_pct": None, f"{b}_on_{a}_pct": None,
+                   "source": (f"GE ({bres.closure} deficits): +{100 * rate:.1f} pp on {len(bres.taxed_sectors)} sectors"
+                              if rate is not None else f"none exists: {bres.reason}")}
+            if col in row:
+                row[col] = None if rate is None else cur + 100 * float(rate)
+            rows.append(row)
+            notes.append(str(bres))
     df = pl.DataFrame(rows, schema={"measure": pl.Utf8, f"{a}_on_{b}_pct": pl.Float64, f"{b}_on_{a}_pct": pl.Float64, "source": pl.Utf8})
     note = " ".join(n for n in notes if n)
     if missing:
@@ -680,7 +697,7 @@ def summary_section(ctx: RunContext) -> SectionResult:
         ia, ib = ctx.baseline.index(a), ctx.baseline.index(b)
         w, ev = s.eq.welfare_hat, s.eq.ev_usd / BN
         rows.append({"label": f"{s.label}: welfare {a} / {b}",
-                     "value": f"{100 * (w[ia] - 1):+.3f}% ({ev[ia]:+,.1f}bn) / {100 * (w[ib] - 1):+.3f}% ({ev[ib]:+,.1f}bn)"})
+                     "value": f"{100 * (w[ia] - 1):+.3f}% ({_money(ev[ia])}) / {100 * (w[ib] - 1):+.3f}% ({_money(ev[ib])})"})
     fair = ctx.results.get("fairness")
     if fair is not None and fair.status == "ok":
         for r in fair.data["rows"]:
@@ -695,6 +712,11 @@ def summary_section(ctx: RunContext) -> SectionResult:
         rows.append({"label": f"Sections {UNAVAILABLE}", "value": ", ".join(unavailable)})
     df = pl.DataFrame(rows, schema={"label": pl.Utf8, "value": pl.Utf8})
     return SectionResult("summary", "", tables={"summary": df}, data={"rows": rows}, html=_table_html(df), note=ctx.baseline_note)
+
+
+def _money(bn: float) -> str:
+    """USD bn as text: billions above 1bn, millions below."""
+    return f"{bn:+,.1f}bn" if abs(bn) >= 1 else f"{1000 * bn:+,.0f}mn"
 
 
 def _d(x) -> str:

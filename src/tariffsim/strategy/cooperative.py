@@ -195,8 +195,11 @@ def cooperative_tariffs(
     vg = _alm_objective(m)
     index = control.index
     p = np.clip(control.initial(t0), lower, upper)
-    mu = np.zeros(len(players) - 1)
-    rho = 1.0
+    # Start from equal Pareto weights (mu_k = 1/K gives weight 1/K on every u_k), a moderate penalty,
+    # and loose inner tolerances that tighten with the constraint violation (inexact ALM).
+    mu = np.full(len(players) - 1, 1.0 / len(players))
+    rho = 10.0
+    inner_gtol = 1e-5
     state = m.init_state
     viol_prev = np.inf
     total_iter = 0
@@ -209,14 +212,15 @@ def cooperative_tariffs(
             box["c"] = np.asarray(c)
             return val, g, new_st
 
-        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=gtol, what="cooperative tariffs")
+        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=inner_gtol, what="cooperative tariffs")
         total_iter += out.iterations
         p, state = out.p, out.state
         _, _, _ = fun(p * scale, state)  # constraint values at the accepted point
         c = box["c"]
         viol = float(np.max(np.abs(c)))
-        if viol <= tol and out.projected_grad_norm <= 1e3 * gtol:
+        if viol <= tol and inner_gtol <= gtol:
             break
+        inner_gtol = max(gtol, min(inner_gtol, 0.1 * viol))
         mu = mu - rho * c
         if viol > 0.25 * viol_prev:
             rho *= 10.0

@@ -1,0 +1,433 @@
+"""Scenario sweeps: tariff levels x retaliation x transfers, run by dask.distributed.
+
+A sweep is a grid (``GRID.yaml``, validated by :class:`SweepGrid`) over
+
+- ``tariff``: what ``home`` adds to (``mode: add``) or sets as (``mode: set``) its
+  tariff on ``partner``'s goods, in ``sectors`` (default: all);
+- ``retaliation``: ``partner``'s answer as a multiple of that tariff, on ``home``'s
+  goods in the same sectors;
+- ``transfer``: a lump-sum transfer ``T`` (USD mn/yr) from ``partner`` to ``home``
+  (e.g. host-nation support): ``D1[home] += T``, ``D1[partner] -= T`` on top of the
+  closure's deficits (DESIGN §5), passed to the GE engine as ``deficits=``.
+
+Scenarios are numbered in grid order (tariff slowest, transfer fastest) and cut
+into chunks of ``chunk_size``; each chunk is one task that solves its scenarios
+batched (:mod:`tariffsim.scale._kernel`) and returns a tidy table, which the
+client appends to the output folder as ``part-<chunk>.parquet`` (atomic write).
+A rerun skips chunks already written (resumable); the folder's ``grid.json``
+guards against resuming with a different grid. The results do not depend on
+the scheduler: a serial run and a cluster run write identical tables.
+
+Example ``GRID.yaml``::
+
+    world: world_io_7x44_2017
+    home: USA
+    partner: JPN
+    mode: add
+    tariff: {from: 0.0, to: 0.5, steps: 11}
+    retaliation: [0.0, 0.5, 1.0]
+    transfer: [0, 10000]
+    closure: fixed
+    chunk_size: 16
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import jax.numpy as jnp
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ScenarioError
+from ..models import ge
+from . import _kernel
+from .montecarlo import FailedDrawsWarning
+
+#: Columns of a sweep's Parquet output, in order.
+COLUMNS = ("scenario", "tariff", "retaliation", "transfer", "region", "welfare_hat", "ev_usd_mn", "wage_hat",
+           "exports_usd_mn", "imports_usd_mn", "tariff_revenue_usd_mn", "trade_balance_usd_mn", "converged",
+           "residual")
+
+
+class Range(BaseModel):
+    """Evenly spaced values ``from .. to`` (inclusive), ``steps`` of them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    start: float = Field(alias="from")
+    stop: float = Field(alias="to")
+    steps: int = Field(ge=1, le=100_000)
+
+    def values(self) -> list[float]:
+        return [float(v) for v in np.linspace(self.start, self.stop, self.steps)]
+
+
+Axis = Union[list[float], Range, float]
+
+
+class SweepGrid(BaseModel):
+    """The ``GRID.yaml`` format of ``tariffsim sweep`` (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    world: str = Field("world_io_7x44_2017", description="bundled world name, or a folder of world files (relative to the grid file)")
+    home: str = Field("USA", description="region that levies `tariff` on `partner` and receives `transfer`")
+    partner: str = Field("JPN", description="region that retaliates and pays `transfer`")
+    sectors: list[str] | None = Field(None, description="sector codes the tariffs apply to (default: all)")
+    mode: Literal["add", "set"] = Field("add", description="add to the baseline tariffs, or set them")
+    tariff: Axis = Field([0.0], description="home's tariff on partner (fraction): list, number or {from, to, steps}")
+    retaliation: Axis = Field([0.0], description="partner's tariff on home as a multiple of `tariff`")
+    transfer: Axis = Field([0.0], description="transfer partner -> home, USD mn per year")
+    closure: Literal["fixed", "balanced"] = "fixed"
+    chunk_size: int = Field(16, ge=1, le=100_000, description="scenarios per task and per Parquet part")
+    out: str | None = Field(None, description="output folder (relative to the grid file); default <grid stem>_sweep")
+
+    @field_validator("tariff", "retaliation", "transfer", mode="before")
+    @classmethod
+    def _axis(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return [float(v)]
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> "SweepGrid":
+        if self.home == self.partner:
+            raise ValueError("home and partner must differ")
+        for name in ("tariff", "retaliation", "transfer"):
+            vals = self.values(name)
+            if not vals:
+                raise ValueError(f"{name}: empty list")
+            if not np.isfinite(vals).all():
+                raise ValueError(f"{name}: non-finite value")
+        lo = min(self.values("tariff")) * max(1.0, max(self.values("retaliation")))
+        if min(self.values("tariff")) <= -1 or lo <= -1:
+            raise ValueError("tariff: rates must stay above -100%")
+        return self
+
+    def values(self, name: str) -> list[float]:
+        v = getattr(self, name)
+        return v.values() if isinstance(v, Range) else [float(x) for x in v]
+
+    @property
+    def n_scenarios(self) -> int:
+        return len(self.values("tariff")) * len(self.values("retaliation")) * len(self.values("transfer"))
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_scenarios // self.chunk_size)
+
+    def scenarios(self) -> np.ndarray:
+        """(n_scenarios, 3) array of (tariff, retaliation, transfer), tariff slowest."""
+        g = np.meshgrid(self.values("tariff"), self.values("retaliation"), self.values("transfer"), indexing="ij")
+        return np.stack([a.reshape(-1) for a in g], axis=1)
+
+    def fingerprint(self) -> str:
+        """Hash of everything that determines the results and the chunking (not ``out``)."""
+        d = self.model_dump(mode="json", by_alias=True, exclude={"out"})
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "SweepGrid":
+        """Read and validate a grid file (``yaml.safe_load``); a relative ``world`` folder resolves against it."""
+        import yaml
+
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise ScenarioError(f"sweep grid file not found: {path}") from None
+        except yaml.YAMLError as e:
+            raise ScenarioError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        if not isinstance(raw, dict):
+            raise ScenarioError(f"{path}: expected a mapping of grid fields")
+        try:
+            grid = cls.model_validate(raw)
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"]) or "grid"
+            raise ScenarioError(f"{path}: {loc}: {err['msg']}") from None
+        w = path.parent / grid.world
+        if (os.sep in grid.world or "/" in grid.world or grid.world.startswith(".")) and w.exists():
+            grid = grid.model_copy(update={"world": str(w.resolve())})
+        return grid
+
+
+# --------------------------------------------------------------------------- one chunk (runs on a worker)
+@lru_cache(maxsize=4)
+def _world(name: str):
+    from ..data import load_world
+
+    return load_world(name)
+
+
+@lru_cache(maxsize=8)
+def _reference(name: str, closure: str):
+    world = _world(name)
+    p = ge.make_params(world, None, closure=closure)
+    x0 = jnp.zeros(world.n_regions)
+    return p, np.asarray(_kernel.reference_jacobian(p, x0, has_io=world.has_io))
+
+
+def scenario_inputs(grid: SweepGrid, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New tariffs (B, N, N, S) and deficits (B, N) for scenario rows (tariff, retaliation, transfer)."""
+    world = _world(grid.world)
+    h, q = world.index(grid.home), world.index(grid.partner)
+    sidx = world.sector_index(grid.sectors)
+    d0 = np.asarray(world.deficit_usd if grid.closure == "fixed" else np.zeros(world.n_regions), dtype=float)
+    T1 = np.repeat(np.asarray(world.tariffs, dtype=float)[None], len(rows), axis=0)
+    D1 = np.repeat(d0[None], len(rows), axis=0)
+    for b, (tar, ret, tr) in enumerate(rows):
+        if grid.mode == "add":
+            T1[b, q, h, sidx] += tar          # home (importer) on partner's goods
+            T1[b, h, q, sidx] += ret * tar    # partner's retaliation on home's goods
+        else:
+            T1[b, q, h, sidx] = tar
+            T1[b, h, q, sidx] = ret * tar
+        D1[b, h] += tr
+        D1[b, q] -= tr
+    if (T1 <= -1).any():
+        raise ScenarioError("sweep: a tariff would fall to -100% or below; check tariff, retaliation and mode")
+    return T1, D1
+
+
+def compute_chunk(grid: SweepGrid, k: int):
+    """Solve chunk ``k`` of the grid; a tidy polars table (columns :data:`COLUMNS`)."""
+    import polars as pl
+
+    world = _world(grid.world)
+    allrows = grid.scenarios()
+    lo, hi = k * grid.chunk_size, min((k + 1) * grid.chunk_size, len(allrows))
+    rows = allrows[lo:hi]
+    T1, D1 = scenario_inputs(grid, rows)
+    p, J0 = _reference(grid.world, grid.closure)
+    res = _kernel.solve_batched(p, {"t1": T1, "d1": D1}, x0=np.zeros(world.n_regions), J0=J0,
+                                has_io=world.has_io, chunk_size=grid.chunk_size)
+    ok = res["ok"]
+    B, N = len(rows), world.n_regions
+
+    def col(a):
+        a = np.array(a, dtype=float)
+        a[~ok] = np.nan
+        return a.reshape(-1)
+
+    return pl.DataFrame({
+        "scenario": np.repeat(np.arange(lo, hi, dtype=np.int64), N),
+        "tariff": np.repeat(rows[:, 0], N),
+        "retaliation": np.repeat(rows[:, 1], N),
+        "transfer": np.repeat(rows[:, 2], N),
+        "region": list(world.regions) * B,
+        "welfare_hat": col(res["welfare_hat"]),
+        "ev_usd_mn": col((res["welfare_hat"] - 1.0) * world.income_usd[None, :]),
+        "wage_hat": col(res["wage_hat"]),
+        "exports_usd_mn": col(res["exports"]),
+        "imports_usd_mn": col(res["imports"]),
+        "tariff_revenue_usd_mn": col(res["tariff_revenue"]),
+        "trade_balance_usd_mn": col(res["exports"] - res["imports"]),
+        "converged": np.repeat(ok, N),
+        "residual": np.repeat(res["residual"], N),
+    }).select(COLUMNS)
+
+
+def _chunk_task(grid_json: str, k: int):
+    """Worker entry point (plain data in and out)."""
+    return k, compute_chunk(SweepGrid.model_validate_json(grid_json), k)
+
+
+# --------------------------------------------------------------------------- driver (client side)
+def _part_path(out: Path, k: int) -> Path:
+    return out / f"part-{k:06d}.parquet"
+
+
+def _atomic_write_parquet(df, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".tmp")
+    os.close(fd)
+    try:
+        df.write_parquet(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _prepare_out(grid: SweepGrid, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    meta = out / "grid.json"
+    fp = grid.fingerprint()
+    if meta.exists():
+        try:
+            old = json.loads(meta.read_text()).get("fingerprint")
+        except (ValueError, OSError):
+            old = None
+        if old != fp:
+            raise ScenarioError(f"sweep output {out} holds a different grid (fingerprint {old} != {fp}); "
+                                f"choose another out or delete it")
+        return
+    if any(out.glob("part-*.parquet")):
+        raise ScenarioError(f"sweep output {out} has part files but no grid.json; choose another out")
+    body = json.dumps({"fingerprint": fp, "grid": grid.model_dump(mode="json", by_alias=True)}, indent=1)
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(body)
+    os.replace(tmp, meta)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """What :func:`run_sweep` did."""
+
+    out: Path
+    scenarios: int
+    chunks: int
+    computed: int
+    skipped: int
+    failed: int
+    seconds: float
+    scheduler: str
+
+    def table(self):
+        """All results so far (polars), sorted by scenario and region order."""
+        return read_sweep(self.out)
+
+    def __str__(self) -> str:
+        return (f"sweep: {self.scenarios} scenarios in {self.chunks} chunks ({self.computed} computed, "
+                f"{self.skipped} skipped as done), {self.failed} failed, {self.seconds:.1f} s on {self.scheduler}; "
+                f"results in {self.out}")
+
+
+def read_sweep(out: str | Path):
+    """Concatenate a sweep's Parquet parts (polars), in scenario order."""
+    import polars as pl
+
+    out = Path(out)
+    parts = sorted(out.glob("part-*.parquet"))
+    if not parts:
+        raise ScenarioError(f"no sweep results in {out}")
+    return pl.concat([pl.read_parquet(p) for p in parts])
+
+
+def run_sweep(
+    grid_path: str | Path | SweepGrid,
+    out: str | Path | None = None,
+    scheduler: Any = None,
+    *,
+    n_workers: int | None = None,
+    progress: bool = True,
+) -> SweepRun:
+    """Run a scenario sweep (``tariffsim sweep GRID.yaml``) and write Parquet parts.
+
+    Parameters
+    ----------
+    grid_path : a ``GRID.yaml`` file (format: :class:`SweepGrid`) or a ``SweepGrid``.
+    out : output folder; default the grid's ``out`` or ``<grid stem>_sweep`` next to
+        the grid file. Chunks already there are skipped (resume); a folder written
+        by a different grid is refused.
+    scheduler : ``None`` starts a dask ``LocalCluster`` on this machine;
+        ``"serial"`` runs in this process without dask; an address such as
+        ``"tcp://10.0.0.5:8786"`` joins an existing dask cluster (workers need
+        tariffsim installed); a ``distributed.Client`` is used as is.
+    n_workers : workers of the LocalCluster (default: ``min(4, CPU count)``).
+    progress : show a rich progress bar over chunks.
+
+    Returns
+    -------
+    SweepRun (counts, output folder, ``table()``). Failed scenarios are kept as rows
+    with ``converged = False`` and NaN results, counted in ``failed`` and warned about.
+    """
+    t0 = time.perf_counter()
+    if isinstance(grid_path, SweepGrid):
+        grid = grid_path
+        if out is None and grid.out is None:
+            raise ScenarioError("run_sweep: give out= when passing a SweepGrid object")
+        out_dir = Path(out if out is not None else grid.out)
+    else:
+        gp = Path(grid_path)
+        grid = SweepGrid.from_yaml(gp)
+        out_dir = Path(out) if out is not None else (gp.parent / grid.out if grid.out else gp.parent / f"{gp.stem}_sweep")
+        if out_dir.resolve() == gp.resolve():
+            raise ScenarioError(f"sweep output {out_dir} would overwrite the grid file")
+    _world(grid.world)        # fail fast on a bad world / region / sector, on the client
+    w = _world(grid.world)
+    w.index(grid.home), w.index(grid.partner), w.sector_index(grid.sectors)
+    _prepare_out(grid, out_dir)
+    todo = [k for k in range(grid.n_chunks) if not _part_path(out_dir, k).exists()]
+    skipped = grid.n_chunks - len(todo)
+
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        bar.start()
+        task = bar.add_task("chunks", total=grid.n_chunks, completed=skipped)
+    failed = 0
+    try:
+        def store(k, df):
+            nonlocal failed
+            _atomic_write_parquet(df, _part_path(out_dir, k))
+            failed += int((~df["converged"]).sum()) // max(1, w.n_regions)
+            if bar is not None:
+                bar.advance(task)
+
+        if isinstance(scheduler, str) and scheduler in ("serial", "sync"):
+            label = "serial"
+            for k in todo:
+                store(k, compute_chunk(grid, k))
+        else:
+            label = _run_dask(grid, todo, scheduler, n_workers, store)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if failed:
+        warnings.warn(f"sweep: {failed} scenarios did not converge; rows kept with converged=False",
+                      FailedDrawsWarning, stacklevel=2)
+    return SweepRun(out=out_dir, scenarios=grid.n_scenarios, chunks=grid.n_chunks, computed=len(todo),
+                    skipped=skipped, failed=failed, seconds=time.perf_counter() - t0, scheduler=label)
+
+
+def _run_dask(grid: SweepGrid, todo: list[int], scheduler: Any, n_workers: int | None, store) -> str:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ScenarioError("sweeps on dask need dask[distributed]: pip install 'tariffsim[dist]', "
+                            "or pass scheduler='serial'") from None
+    own_cluster = own_client = None
+    if scheduler is None:
+        n = n_workers or min(4, os.cpu_count() or 1)
+        own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = own_client = Client(own_cluster)
+        label = f"LocalCluster({n} workers)"
+    elif isinstance(scheduler, str):
+        try:
+            client = own_client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as e:
+            raise ScenarioError(f"cannot reach dask scheduler {scheduler!r}: {e}") from None
+        label = f"dask scheduler {scheduler}"
+    elif isinstance(scheduler, Client):
+        client = scheduler
+        label = "dask client"
+    else:
+        raise ScenarioError(f"scheduler must be None, 'serial', an address or a distributed.Client, got {scheduler!r}")
+    try:
+        if todo:
+            gj = grid.model_dump_json(by_alias=True)
+            futs = [client.submit(_chunk_task, gj, k, key=f"tariffsim-sweep-{grid.fingerprint()}-{k}", pure=False)
+                    for k in todo]
+            for fut in as_completed(futs):
+                k, df = fut.result()
+                store(k, df)
+                fut.release()
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+    return label
