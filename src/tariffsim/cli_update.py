@@ -58,6 +58,19 @@ def _print_table(rows: list[dict], columns: list[str], title: str, widths: dict[
 
 def register(app: typer.Typer, data_app: typer.Typer) -> None:
     """Add the update commands to the main app and its ``data`` sub-app."""
+
+    @data_app.command("check")
+    def data_check(path: str = typer.Argument(..., help="Folder of tidy CSV/Parquet world files (flows.csv required) or a flows file."),
+                   as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+        """Validate a user world (docs/data.md format) and print its totals."""
+        world = api.read_world_files(path)
+        summary = world.summary()
+        if as_json:
+            typer.echo(json.dumps({"name": world.name, "regions": list(world.regions), "sectors": list(world.sectors),
+                                   "summary": summary.to_dicts()}, indent=1))
+            return
+        typer.echo(f"ok: {world!r}")
+        typer.echo(str(summary))
     update_app = typer.Typer(no_args_is_help=True,
                              help="Download official releases into the user data dir (needs internet).")
     data_app.add_typer(update_app, name="update")

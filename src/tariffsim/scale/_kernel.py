@@ -48,6 +48,11 @@ from ..solve.roots import dense_solve
 MAX_BROYDEN = 40
 
 
+def accept_tol() -> float:
+    """Residual below which a solve is accepted (the engine's ``ACCEPT_TOL``)."""
+    return ge.ACCEPT_TOL
+
+
 def _inf_norm(x):
     n = jnp.max(jnp.abs(x))
     return jnp.where(jnp.isfinite(n), n, jnp.inf)
@@ -174,6 +179,6 @@ def solve_batched(
         if on_chunk is not None:
             on_chunk(stop - start)
     res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    res["ok"] = (np.isfinite(res["residual"]) & (res["residual"] < ge.ACCEPT_TOL)
+    res["ok"] = (np.isfinite(res["residual"]) & (res["residual"] < accept_tol())
                  & np.isfinite(res["welfare_hat"]).all(axis=1))
     return res

@@ -443,7 +443,7 @@ class DealPosition:
     ``gap_partner_usd``: how much more the partner could get on the frontier with the home
     country at the deal's EV (vertical distance); ``gap_home_usd`` the same for home
     (horizontal); ``distance_usd``: Euclidean distance to the traced frontier;
-    ``home_share_of_surplus``: home's share of the deal's gains over disagreement;
+    ``home_share_of_surplus``: home's share of the deal's gains over disagreement (NaN unless both gain);
     ``efficiency``: the deal's total gain over disagreement / the NBS's.
     """
 
@@ -865,7 +865,7 @@ def locate_deal(game: _Game, sc: _Scaled, deal: Deal, d: np.ndarray, fx: np.ndar
         deal=deal, point=Point(deal.name, np.asarray(eq.tariffs), deal.transfer_equivalent_usd, e,
                                meta={"welfare_hat": np.asarray(eq.welfare_hat)}),
         gap_partner_usd=float(e_v[1] - e[1]), gap_home_usd=float(e_h[0] - e[0]),
-        distance_usd=_dist_to_polyline(e, pts), home_share_of_surplus=float(g[0] / tot) if tot != 0 else float("nan"),
+        distance_usd=_dist_to_polyline(e, pts), home_share_of_surplus=float(g[0] / tot) if (g > 0).all() else float("nan"),
         efficiency=float(tot / (e_nbs - d).sum()), individually_rational=(bool(g[0] >= 0), bool(g[1] >= 0)),
         purchase_wedges=wedges)
 

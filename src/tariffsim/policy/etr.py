@@ -1,0 +1,160 @@
+"""Effective tariff rates (ETR): import-weighted average tariff rates of a schedule on one or more dates.
+
+    ETR = sum_{h,p} w[h,p] * tariff[h,p] / sum_{h,p} w[h,p]
+
+with weights ``w`` = 2024 customs value (pre-substitution, the convention of The Budget Lab at Yale's "State of
+U.S. Tariffs" series) or the post-substitution imports supplied by a product-level model (``post_imports``).
+Layer ETRs (``etr_mfn`` ... ``etr_other``) add up to ``etr``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import polars as pl
+
+from ..errors import DataError, ScenarioError
+from ._data import as_date, base
+from .schedules import Schedule, as_schedule
+from .stacking import OUT_COLUMNS
+
+BY = (None, "partner", "hs2", "hs4", "hs6", "hs10")
+
+PostImports = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str | None = None,
+        weights: str = "pre", post_imports: PostImports | None = None, base_schedule: Schedule | str = "baseline-2024",
+        base_date: Any = "2024-12-31", partners: Iterable[str] | None = None) -> pl.DataFrame:
+    """Import-weighted effective tariff rate(s) of a schedule.
+
+    Parameters
+    ----------
+    schedule_or_name : a :class:`Schedule` or a built-in name (``tariffsim.policy.list_schedules()``).
+    date : one date or a list of dates (ISO strings or ``datetime.date``).
+    by : ``None`` (overall), ``"partner"``, ``"hs2"`` (HS chapter), ``"hs4"``, ``"hs6"`` or ``"hs10"``.
+    weights : ``"pre"`` (2024 imports) or ``"post"`` (imports after substitution from ``post_imports``).
+    post_imports : callable ``(rates) -> new imports`` where ``rates`` has columns ``hs10, partner,
+        tariff_rate_old, tariff_rate_new, value_usd`` and the result ``hs10, partner, value_usd_new``
+        (e.g. ``tariffsim.models.pe.post_substitution_imports``). Old rates are ``base_schedule`` at ``base_date``.
+    partners : optional ISO3 codes to keep (``"EU"`` = the 27 members) before aggregating.
+
+    Returns
+    -------
+    polars.DataFrame ``date, [by], value_usd, etr, etr_mfn, etr_s232, etr_ieepa, etr_fentanyl, etr_s301,
+    etr_other`` (fractions); ``value_usd`` is the weight total.
+
+    Examples
+    --------
+    >>> t = etr("japan-deal-2025-09", ["2024-12-31", "2025-09-16"], by="partner", partners=["JPN"])
+    >>> t.select("date", "partner").rows()[0]
+    (datetime.date(2024, 12, 31), 'JPN')
+    """
+    if by not in BY:
+        raise ScenarioError(f"etr: by must be one of {', '.join(str(b) for b in BY)}; got {by!r}")
+    if weights not in ("pre", "post"):
+        raise ScenarioError(f"etr: weights must be 'pre' or 'post'; got {weights!r}")
+    if weights == "post" and post_imports is None:
+        raise ScenarioError("etr: weights='post' needs post_imports (e.g. tariffsim.models.pe.post_substitution_imports)")
+    s = as_schedule(schedule_or_name)
+    dates = [date] if not isinstance(date, (list, tuple)) else list(date)
+    b = base()
+    keep = _partner_rows(b, partners)
+    old = None
+    if weights == "post":
+        old = as_schedule(base_schedule).arrays(as_date(base_date, "etr: base_date"))["tariff"]
+    out = []
+    for d in dates:
+        dd = as_date(d, "etr: date")
+        arr = s.arrays(dd)
+        w = b.value_usd
+        if weights == "post":
+            w = _post_weights(b, old, arr["tariff"], post_imports)
+        out.append(_aggregate(b, arr, w, keep, by).with_columns(pl.lit(dd).alias("date")))
+    res = pl.concat(out)
+    return res.select("date", *([by] if by else []), pl.exclude("date", *([by] if by else [])))
+
+
+def _partner_rows(b: Any, partners: Iterable[str] | None) -> np.ndarray | None:
+    if partners is None:
+        return None
+    from ._data import EU27
+
+    want = [partners] if isinstance(partners, str) else list(partners)
+    idx = []
+    for c in want:
+        if c == "EU":
+            idx += [b.partners.index(m) for m in EU27 if m in b.partners]
+        elif c in b.partners:
+            idx.append(b.partners.index(c))
+        else:
+            raise ScenarioError(f"etr: unknown partner {c!r} (no 2024 US imports)")
+    mask = np.zeros(len(b.partners), dtype=bool)
+    mask[idx] = True
+    return mask[b.p_idx]
+
+
+def _post_weights(b: Any, old: np.ndarray, new: np.ndarray, post_imports: PostImports) -> np.ndarray:
+    frame = pl.DataFrame({
+        "hs10": pl.Series(b.hs10_codes).gather(b.h_idx), "partner": pl.Series(list(b.partners)).gather(b.p_idx),
+        "tariff_rate_old": old, "tariff_rate_new": new, "value_usd": b.value_usd,
+    })
+    res = post_imports(frame)
+    if not isinstance(res, pl.DataFrame) or not {"hs10", "partner", "value_usd_new"} <= set(res.columns):
+        raise DataError("etr: post_imports must return a polars DataFrame with hs10, partner, value_usd_new")
+    j = frame.select("hs10", "partner").with_row_index("row").join(
+        res.select("hs10", "partner", pl.col("value_usd_new").cast(pl.Float64)), on=["hs10", "partner"], how="left")
+    if j["value_usd_new"].null_count():
+        i = j.filter(pl.col("value_usd_new").is_null()).row(0, named=True)
+        raise DataError(f"etr: post_imports gave no value_usd_new for hs10 {i['hs10']}, partner {i['partner']}")
+    w = np.zeros(b.value_usd.size)
+    w[j["row"].to_numpy()] = j["value_usd_new"].to_numpy()
+    if (w < 0).any():
+        raise DataError("etr: post_imports returned negative imports")
+    return w
+
+
+def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarray | None, by: str | None
+               ) -> pl.DataFrame:
+    cols = {"value_usd": w}
+    for L, c in OUT_COLUMNS.items():
+        cols["d_" + c] = arr[L] * w
+    cols["d_tariff"] = arr["tariff"] * w
+    if by == "partner":
+        key = pl.Series("partner", list(b.partners)).gather(b.p_idx)
+    elif by is not None:
+        n = int(by[2:])
+        key = pl.Series(by, [c[:n] for c in b.hs10_codes]).gather(b.h_idx)
+    df = pl.DataFrame(cols)
+    if by is not None:
+        df = df.with_columns(key.alias(by))
+    if keep is not None:
+        df = df.filter(pl.Series(keep))
+    agg = [pl.col("value_usd").sum()] + [pl.col(c).sum() for c in df.columns if c.startswith("d_")]
+    g = df.group_by(by).agg(agg).sort(by) if by else df.select(agg)
+    v = pl.col("value_usd")
+    return g.select(
+        *([by] if by else []), "value_usd",
+        (pl.col("d_tariff") / v).alias("etr"),
+        *[(pl.col("d_" + c) / v).alias("etr_" + c.removesuffix("_rate")) for c in OUT_COLUMNS.values()],
+    )
+
+
+def etr_path(schedule_or_name: Schedule | str = "latest", dates: Sequence[Any] | None = None,
+             partners: Sequence[str] = ("JPN",)) -> pl.DataFrame:
+    """ETR overall and for ``partners`` on a list of dates (default: the 2025 milestones), one row per date."""
+    dates = dates or MILESTONES
+    tot = etr(schedule_or_name, dates).select("date", pl.col("etr").alias("etr_all"))
+    for p in partners:
+        t = etr(schedule_or_name, dates, partners=[p]).select("date", pl.col("etr").alias(f"etr_{p}"))
+        tot = tot.join(t, on="date")
+    return tot
+
+
+#: policy milestones for ETR paths (legal effective dates, stacking_rules.md §6)
+MILESTONES = ["2024-12-31", "2025-02-04", "2025-03-12", "2025-04-03", "2025-04-05", "2025-04-09", "2025-04-10",
+              "2025-05-03", "2025-05-14", "2025-06-04", "2025-08-01", "2025-08-07", "2025-09-16", "2025-10-14",
+              "2025-11-01", "2025-11-14"]
+
+__all__ = ["etr", "etr_path", "MILESTONES"]
