@@ -84,3 +84,12 @@ from .scale import (  # noqa: E402,F401
 
 __all__ += ["monte_carlo", "MonteCarloResult", "run_sweep", "read_sweep", "SweepGrid", "SweepRun",
             "FailedDrawsWarning"]
+
+# --- policy (issue 4) ----------------------------------------------------------
+from .policy import (  # noqa: E402,F401
+    Measure, Schedule, builtin_schedule, etr, fairness_table, japan_tariffs_to_world, list_schedules, ntb_aves,
+    us_imports_2024, ustr_reciprocal_rate, ustr_table,
+)
+
+__all__ += ["Measure", "Schedule", "builtin_schedule", "list_schedules", "etr", "us_imports_2024",
+            "ustr_reciprocal_rate", "ustr_table", "fairness_table", "ntb_aves", "japan_tariffs_to_world"]

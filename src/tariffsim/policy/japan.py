@@ -223,7 +223,7 @@ def fairness_table(world: Any = None, *, schedule: Any = "latest", date: Any = "
                    **ave_kw: Any) -> pl.DataFrame:
     """US tariffs on Japan vs Japan's tariffs on the US, the way a reader of the news would compare them.
 
-    Columns ``indicator, usa_on_jpn, jpn_on_usa, weights, note`` (fractions). Rows: trade-weighted tariff in 2024
+    Columns ``measure, usa_on_jpn, jpn_on_usa, weights, note`` (fractions). Rows: trade-weighted tariff in 2024
     and on ``date``; simple averages; Japan's quota/NTB AVEs (rice etc., documented parameters, see
     :func:`ntb_aves`); the USTR formula (US rate 24%, "tariffs charged to the USA" = Δτ); and an empty
     ``ge_balancing_tariff`` row that :mod:`tariffsim.strategy` fills from the GE world.
@@ -275,7 +275,7 @@ def fairness_table(world: Any = None, *, schedule: Any = "latest", date: Any = "
         ("ge_balancing_tariff", None, None, "GE world",
          "tariff that zeroes the bilateral deficit in GE: filled by tariffsim.strategy"),
     ]
-    return pl.DataFrame(rows, schema={"indicator": pl.Utf8, "usa_on_jpn": pl.Float64, "jpn_on_usa": pl.Float64,
+    return pl.DataFrame(rows, schema={"measure": pl.Utf8, "usa_on_jpn": pl.Float64, "jpn_on_usa": pl.Float64,
                                       "weights": pl.Utf8, "note": pl.Utf8}, orient="row")
 
 
