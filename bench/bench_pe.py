@@ -22,35 +22,49 @@ from tariffsim.errors import ElasticityFallbackWarning
 from tariffsim.models import pe
 
 
+def _policy():
+    """The policy layer's contract functions, from the package or (while it is being built) its modules."""
+    from tariffsim import policy
+
+    if hasattr(policy, "builtin_schedule") and hasattr(policy, "us_imports_2024"):
+        return policy.builtin_schedule, policy.list_schedules, policy.us_imports_2024
+    from tariffsim.policy.imports import us_imports_2024
+    from tariffsim.policy.schedules import builtin_schedule, list_schedules
+
+    return builtin_schedule, list_schedules, us_imports_2024
+
+
 def _rates(schedule: str | None, date: str) -> tuple[pl.DataFrame, str]:
     try:
-        from tariffsim import policy
-
-        imports = policy.us_imports_2024()
-        name = schedule or next(n for n in policy.list_schedules() if n != "baseline-2024")
-        new = policy.builtin_schedule(name).at(date)
-        old = policy.builtin_schedule("baseline-2024").at(date)
-        return pe.schedule_rates(new, old, imports), f"policy schedule {name!r} at {date}"
-    except (ImportError, AttributeError, StopIteration):
+        builtin_schedule, list_schedules, us_imports_2024 = _policy()
+    except ImportError:
         imp = read_table("us_imports_japan_2024_hs10", "hs10_top_partners").select("hs10", "partner", "value_usd")
         low = {"JPN", "DEU", "FRA", "ITA", "IRL", "NLD", "BEL", "ESP", "AUT", "SWE"}
         r = imp.with_columns(tariff_rate_old=pl.lit(0.025),
                              tariff_rate_new=pl.when(pl.col("partner").is_in(list(low))).then(0.15).otherwise(0.25))
         return r, "synthetic schedule on bundled HS10 x top-50 partners (policy layer not available)"
+    imports = us_imports_2024().select("hs10", "partner", "value_usd")
+    name = schedule or "japan-deal-2025-09"
+    if name not in list_schedules():
+        name = next(n for n in list_schedules() if n != "baseline-2024")
+    new = builtin_schedule(name).at(date)
+    old = builtin_schedule("baseline-2024").at("2024-07-01")
+    return pe.schedule_rates(new, old, imports), f"policy schedule {name!r} at {date} vs baseline-2024"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--schedule", default=None)
-    ap.add_argument("--date", default="2025-10-01")
+    ap.add_argument("--date", default="2025-09-16")
     ap.add_argument("--eta", type=float, default=float("inf"), help="export supply elasticity (inf = fixed prices)")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     rates, what = _rates(a.schedule, a.date)
     print(f"{what}: {rates.height:,} rows, {rates['hs10'].n_unique():,} HS10 products")
 
-    best_lookup = best_solve = float("inf")
+    best_lookup = best_solve = best_cpu = float("inf")
     for _ in range(a.repeat):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ElasticityFallbackWarning)
@@ -62,9 +76,11 @@ def main() -> None:
                           supply_elasticity=a.eta)
         t2 = time.perf_counter()
         best_lookup, best_solve = min(best_lookup, t1 - t0), min(best_solve, t2 - t1)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     total = best_lookup + best_solve
     print(f"elasticity lookup {best_lookup:.3f} s, exact CES solve {best_solve:.3f} s "
-          f"({res.iterations} Newton iterations, residual {res.residual:.1e}); total {total:.3f} s "
+          f"({res.iterations} Newton iterations, residual {res.residual:.1e}); total {total:.3f} s wall, "
+          f"{best_cpu:.3f} s CPU "
           f"[{'OK' if total < 2 else 'SLOW'}: target < 2 s]")
     print(res)
 

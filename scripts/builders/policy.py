@@ -97,6 +97,7 @@ COLS = {
     "adval_rate": "ad valorem part of the column-1 General rate, fraction (0 for specific-only)",
     "has_specific": "rate has a specific (per-unit) component: AVE must come from realised duties",
     "general_rate_text": "column-1 General rate as printed in HTS 2025 Basic",
+    "usjta_line": "special rate column lists program JP (US-Japan Trade Agreement preference)",
     "sector": "world_io_7x44_2017 sector code (ICIO industry)",
     "list": "product list name (see dataset notes)",
     "rate": "ad valorem rate of the list entry, fraction (null if the list carries no rate)",
@@ -167,6 +168,7 @@ def _hts(src: Path, out: Path) -> list[dict]:
         pl.col("hts8").alias("hs8"), "rate_type",
         _f("adval_rate").fill_null(0.0).alias("adval_rate"),
         (pl.col("rate_type").str.contains("specific|compound|other_text")).alias("has_specific"),
+        pl.col("special_rate_text").str.contains(r"\bJP\b").fill_null(False).alias("usjta_line"),
         "general_rate_text")
     o = out / "hts_2025_mfn"
     t = {"mfn_hs8": write_table(m, o, "mfn_hs8", COLS)}

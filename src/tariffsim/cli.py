@@ -263,10 +263,16 @@ def formula(
     table_fn = _need("ustr_table", "the USTR reciprocal table")
     df = table_fn()
     if partner is not None:
-        col = next((c for c in ("partner", "iso3", "country_iso3", "code") if c in df.columns), None)
-        if col is None:
+        import polars as pl
+
+        cols = [c for c in ("iso3", "partner_iso3", "code", "partner") if c in df.columns]
+        if not cols:
             raise TariffsimError("ustr_table: no partner column")
-        sub = df.filter(df[col] == partner.upper())
+        want = partner.strip().lower()
+        cond = pl.lit(False)
+        for c in cols:
+            cond = cond | (pl.col(c).cast(pl.Utf8).str.to_lowercase() == want)
+        sub = df.filter(cond)
         if sub.height == 0:
             raise ScenarioError(f"--partner: {partner!r} is not in the USTR table (use ISO3 codes, e.g. JPN)")
         df = sub

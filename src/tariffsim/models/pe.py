@@ -229,6 +229,8 @@ def _factorize(col: pl.Series) -> tuple[np.ndarray, pl.Series]:
 def _check_unique_pairs(g: np.ndarray, k: np.ndarray, n_g: int, n_k: int, df: pl.DataFrame) -> None:
     key = g * n_k + k
     if n_g * n_k <= 50_000_000:
+        if key.size == 0 or np.bincount(key, minlength=n_g * n_k).max() <= 1:
+            return
         dup = np.bincount(key, minlength=n_g * n_k)[key] > 1
     else:
         dup = pl.Series(key).is_duplicated().to_numpy()
@@ -629,9 +631,18 @@ def schedule_rates(new: pl.DataFrame, old: pl.DataFrame, imports: pl.DataFrame) 
             raise DataError(f"{name}: hs10 must be zero-padded strings, got dtype {t['hs10'].dtype}")
     keys = ["hs10", "partner"]
     out = imports.select(*keys, pl.col("value_usd").cast(pl.Float64))
+    ik = out.select(keys)
     for name, t, col in (("base schedule", old, "tariff_rate_old"), ("new schedule", new, "tariff_rate_new")):
-        tt = t.select(*keys, pl.col("tariff_rate").cast(pl.Float64).alias(col)).unique(keys, keep="first")
-        out = out.join(tt, on=keys, how="left", maintain_order="left")
+        tt = t.select(*keys, pl.col("tariff_rate").cast(pl.Float64).alias(col))
+        if tt.height == out.height and tt.select(keys).equals(ik):
+            # fast path: the policy layer returns rates on the same (hs10, partner) rows as its imports
+            out = out.with_columns(tt[col])
+        else:
+            try:
+                out = out.join(tt, on=keys, how="left", maintain_order="left", validate="m:1")
+            except pl.exceptions.ComputeError:
+                dup = tt.filter(tt.select(keys).is_duplicated()).row(0)
+                raise DataError(f"{name}: duplicate rate rows for hs10 {dup[0]!r}, partner {dup[1]!r}") from None
         miss = out[col].is_null()
         if miss.any():
             i = int(miss.arg_max())

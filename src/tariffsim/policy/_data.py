@@ -12,9 +12,11 @@ Everything here is computed once per process (``functools.lru_cache``) from bund
   definition for the 2025 deals), pooled by HS10 over partners that paid column-1 rates in 2024 (no US FTA, not
   subject to Section 301 or 232 duties).
 
-The *applied* MFN rate of a row reflects 2024 preference use (FTAs, USJTA): min(statutory, realised) on HS10
-detail rows; on imputed rows, statutory × min(1, realised/statutory) of the partner's HS2 chapter (Budget Lab's
-``mfn_exemption: hs2`` method).
+The *applied* MFN rate of a row is the statutory rate, except where a preference was used in 2024: for US FTA
+partners (:data:`FTA_PARTNERS`) and for Japan on HTS lines with a "JP" special rate (USJTA), min(statutory,
+realised) on HS10 detail rows and, on imputed FTA-partner rows, statutory × min(1, realised/statutory) of the
+partner's HS2 chapter (Budget Lab's ``mfn_exemption: hs2`` method). Japan's applied 2024 average comes out at
+1.507% against Census calculated duties of 1.508%.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ EU27 = ("AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "D
 # Partners whose 2024 realised duties are plain column-1 duties: no US FTA in force in 2024, no Section 301,
 # no AGOA; Section 232 duties only on ch. 72/73/76 (excluded by the min() rule). USMCA, KORUS, CAFTA-DR and the
 # bilateral FTAs (AUS, CHL, COL, PER, SGP, ISR, ...), China (301), Russia, and Japan (USJTA) are left out.
+# US FTA partners in force in 2024 (USMCA, KORUS, CAFTA-DR and the bilateral FTAs): their realised 2024 duties
+# below the column-1 rate are preference use. Other partners pay the statutory rate, except Japan on the HTS lines
+# whose special column lists "JP" (US-Japan Trade Agreement, 2020).
+FTA_PARTNERS = ("CAN", "MEX", "KOR", "AUS", "CHL", "COL", "PER", "PAN", "SGP", "ISR", "JOR", "MAR", "BHR", "OMN",
+                "CRI", "DOM", "SLV", "GTM", "HND", "NIC")
+
 COLUMN1_POOL = ("EU", "GBR", "CHE", "TWN", "VNM", "IND", "THA", "MYS", "BRA", "IDN", "TUR", "PHL", "KHM", "SAU",
                 "ARG", "IRQ", "ARE", "NOR", "HKG", "NZL", "PAK", "LKA", "EGY", "KWT", "BGD", "ECU", "VEN", "TTO",
                 "DZA")
@@ -135,7 +143,7 @@ def mfn_hs10() -> pl.DataFrame:
     allp = imp.filter(~pl.col("partner").is_in(["CHN", "RUS"])).group_by("hs10").agg(
         (pl.col("duties_usd").sum() / pl.col("value_usd").sum()).alias("r_all"))
     t = (codes.with_columns(pl.col("hs10").str.slice(0, 8).alias("hs8"))
-         .join(hts.select("hs8", "rate_type", "adval_rate", "has_specific"), on="hs8", how="left")
+         .join(hts.select("hs8", "rate_type", "adval_rate", "has_specific", "usjta_line"), on="hs8", how="left")
          .join(pool, on="hs10", how="left").join(allp, on="hs10", how="left"))
     spec = pl.col("has_specific") | pl.col("rate_type").is_null()
     t = t.with_columns(
@@ -147,7 +155,8 @@ def mfn_hs10() -> pl.DataFrame:
         .otherwise(pl.max_horizontal(pl.col("adval_rate").fill_null(0.0), pl.coalesce("r_pool", "r_all", pl.lit(0.0))))
         .alias("mfn_general_rate"),
     )
-    return t.select("hs10", "mfn_general_rate", pl.col("rate_type").fill_null("unknown"), "ave_source").sort("hs10")
+    return t.select("hs10", "mfn_general_rate", pl.col("rate_type").fill_null("unknown"), "ave_source",
+                    pl.col("usjta_line").fill_null(False)).sort("hs10")
 
 
 @lru_cache(maxsize=1)
@@ -168,12 +177,19 @@ def base() -> Base:
     gen = gen_u[h]
     with np.errstate(invalid="ignore", divide="ignore"):
         realised = duties / value
-    # Applied MFN on detail rows: min(statutory, realised); specific-duty lines use the partner's own realised AVE
-    # (except CHN/RUS whose realised duties include Section 301/232 duties).
-    p_chn_rus = np.isin(np.arange(len(partners)), [partners.index(c) for c in ("CHN", "RUS") if c in partners])
+    # Applied MFN on detail rows: statutory, except preference use (FTA partners; Japan on USJTA lines):
+    # min(statutory, realised). Specific-duty lines use the partner's own realised AVE (except CHN/RUS whose
+    # realised duties include Section 301/232 duties).
+    pidx = {c: i for i, c in enumerate(partners)}
+    p_chn_rus = np.zeros(len(partners), dtype=bool)
+    p_chn_rus[[pidx[c] for c in ("CHN", "RUS") if c in pidx]] = True
+    p_fta = np.zeros(len(partners), dtype=bool)
+    p_fta[[pidx[c] for c in FTA_PARTNERS if c in pidx]] = True
+    usjta_u = mfn["usjta_line"].to_numpy()
+    pref = p_fta[p] | (usjta_u[h] & (p == pidx.get("JPN", -1)))
     own = spec_u[h] & ~p_chn_rus[p]
-    applied = np.where(own, realised, np.minimum(gen, realised))
-    # Imputed rows: statutory x min(1, realised / statutory duties) of the partner's HS2 chapter.
+    applied = np.where(own, realised, np.where(pref, np.minimum(gen, realised), gen))
+    # Imputed rows of FTA partners: statutory x min(1, realised / statutory duties) of the partner's HS2 chapter.
     hs2_u = np.array([int(c[:2]) for c in hs10_codes], dtype=np.int16)
     key = p.astype(np.int64) * 100 + hs2_u[h]
     stat_d = np.bincount(key[imputed], weights=(gen * value)[imputed], minlength=len(partners) * 100)
@@ -182,12 +198,12 @@ def base() -> Base:
     real_d[(real["p"].to_numpy() * 100 + real["hs2"].cast(pl.Int64).to_numpy())] = real["duties_usd"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(stat_d > 0, np.clip(real_d / stat_d, 0.0, 1.0), 1.0)
-    applied = np.where(imputed, gen * factor[key], applied)
+    applied = np.where(imputed, np.where(p_fta[p], gen * factor[key], gen), applied)
     applied = np.nan_to_num(applied, nan=0.0)
     table = pl.DataFrame({"h": h, "p": p, "value_usd": value, "duties_usd": imp["duties_usd"], "imputed": imputed})
-    pref = {L: np.array([c[:L] for c in hs10_codes]) for L in (2, 4, 6, 8, 10)}
+    prefixes = {L: np.array([c[:L] for c in hs10_codes]) for L in (2, 4, 6, 8, 10)}
     return Base(table=table, hs10_codes=hs10_codes, partners=partners, h_idx=h.astype(np.int32),
-                p_idx=p.astype(np.int32), value_usd=value, mfn_general=gen, mfn_applied=applied, prefixes=pref)
+                p_idx=p.astype(np.int32), value_usd=value, mfn_general=gen, mfn_applied=applied, prefixes=prefixes)
 
 
 @lru_cache(maxsize=1)

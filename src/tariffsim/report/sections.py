@@ -106,30 +106,34 @@ def _partner_pair(ctx: RunContext) -> tuple[str, str]:
 
 # --------------------------------------------------------------------------- 1. ETR timeline
 def etr_section(ctx: RunContext) -> SectionResult:
-    """Import-weighted US tariff rate on the partner and on everyone, at each timeline date (policy layer)."""
+    """Import-weighted US tariff rate on the partner and on all partners at each timeline date (policy layer).
+
+    One ``etr(schedule, dates, by="partner")`` call per schedule; the all-partner rate is the
+    import-weighted mean of the partner rates (same 2024 weights).
+    """
     pol = ctx.scenario.policy
     if not pol.timeline:
         return SectionResult.skipped("etr", "", "The scenario has no policy timeline.")
     etr = feature("etr")
     if etr is None or feature("builtin_schedule") is None:
         raise _Unavailable("effective tariff rates (tariffsim.etr)")
-    rows = []
+    by_sched: dict[str, list[int]] = {}
     for k, e in enumerate(pol.timeline):
-        sch = ctx.schedule(e.schedule, ("policy", "timeline", k, "schedule"))
-        by_partner = _to_pl(etr(sch, e.date, by="partner"))
-        overall = _to_pl(etr(sch, e.date, by=None)) if _accepts_none(etr) else None
-        rate_col = _rate_column(by_partner)
-        p = by_partner.filter(pl.col("partner") == pol.partner)
-        rp = float(p[rate_col][0]) if p.height else float("nan")
-        if overall is not None and overall.height:
-            ra = float(overall[_rate_column(overall)][0])
-        elif "value_usd" in by_partner.columns or "imports_usd" in by_partner.columns:
-            wcol = "value_usd" if "value_usd" in by_partner.columns else "imports_usd"
-            ra = float((by_partner[rate_col] * by_partner[wcol]).sum() / by_partner[wcol].sum())
-        else:
-            ra = float("nan")
-        rows.append({"date": e.date, "label": e.label or e.schedule, "schedule": e.schedule,
-                     "etr_partner_pct": 100 * rp, "etr_all_pct": 100 * ra})
+        by_sched.setdefault(e.schedule, []).append(k)
+    rates: dict[int, tuple[float, float]] = {}
+    for name, idx in by_sched.items():
+        sch = ctx.schedule(name, ("policy", "timeline", idx[0], "schedule"))
+        dates = [pol.timeline[k].date for k in idx]
+        t = _to_pl(etr(sch, dates, by="partner"))
+        rate, w = _rate_column(t), ("value_usd" if "value_usd" in t.columns else "imports_usd")
+        agg = (t.group_by("date").agg(((pl.col(rate) * pl.col(w)).sum() / pl.col(w).sum()).alias("all"),
+                                      pl.col(rate).filter(pl.col("partner") == pol.partner).first().alias("partner")))
+        got = {r["date"]: (r["partner"], r["all"]) for r in agg.to_dicts()}
+        for k in idx:
+            p, al = got.get(pol.timeline[k].date, (None, None))
+            rates[k] = (float("nan") if p is None else float(p), float("nan") if al is None else float(al))
+    rows = [{"date": e.date, "label": e.label or e.schedule, "schedule": e.schedule,
+             "etr_partner_pct": 100 * rates[k][0], "etr_all_pct": 100 * rates[k][1]} for k, e in enumerate(pol.timeline)]
     df = pl.DataFrame(rows)
     fig = F.etr_timeline(df, pol.partner)
     last = rows[-1]
@@ -526,16 +530,16 @@ def fairness_section(ctx: RunContext) -> SectionResult:
     goods = _goods(base)
     rows = [
         {"measure": "GE baseline, trade-weighted", f"{a}_on_{b}_pct": 100 * bilateral_rate(t0, f0, ib, ia),
-         f"{b}_on_{a}_pct": 100 * bilateral_rate(t0, f0, ia, ib), "source": f"{base.name}, baseline tariffs"},
+         f"{b}_on_{a}_pct": 100 * bilateral_rate(t0, f0, ia, ib), "source": f"{ctx.world.name}, GE baseline tariffs"},
         {"measure": "GE baseline, simple average (goods sectors)", f"{a}_on_{b}_pct": 100 * float(t0[ib, ia, goods].mean()),
-         f"{b}_on_{a}_pct": 100 * float(t0[ia, ib, goods].mean()), "source": f"{base.name}, baseline tariffs"},
+         f"{b}_on_{a}_pct": 100 * float(t0[ia, ib, goods].mean()), "source": f"{ctx.world.name}, GE baseline tariffs"},
     ]
     notes, missing = [], []
     # policy layer: fairness table (trade-weighted, simple, NTB AVE) at the date
     fn = feature("fairness_table")
     if fn is not None:
         try:
-            ft = _to_pl(_call_fairness(fn, a, b, fair))
+            ft = _to_pl(_call_fairness(fn, a, b, fair, ctx.world))
             rows.extend(_fairness_rows(ft, a, b))
         except TypeError as exc:
             missing.append(f"fairness_table ({exc})")
@@ -544,13 +548,13 @@ def fairness_section(ctx: RunContext) -> SectionResult:
     # USTR formula
     ustr = feature("ustr_reciprocal_rate")
     m_usd, x_usd = _bilateral_goods_trade(ctx, a, b)
-    if ustr is not None and m_usd is not None:
-        r = ustr(m_usd, x_usd)
-        announced, formula = _ustr_numbers(r)
-        rows.append({"measure": "USTR formula (Delta tau = (m - x) / (4 * 0.25 * m))", f"{a}_on_{b}_pct": 100 * formula,
-                     f"{b}_on_{a}_pct": None, "source": f"{a} imports {m_usd / 1e9:.1f}bn, exports {x_usd / 1e9:.1f}bn (2024)"})
-        rows.append({"measure": "USTR announced rate (max(10%, half))", f"{a}_on_{b}_pct": 100 * announced,
-                     f"{b}_on_{a}_pct": None, "source": "April 2025 reciprocal tariff"})
+    if any(r["measure"].startswith("USTR") for r in rows):
+        pass  # the policy layer's table has it (announced rate one way, Delta tau the other)
+    elif ustr is not None and m_usd is not None:
+        announced, formula = _ustr_numbers(ustr(m_usd, x_usd)), (m_usd - x_usd) / m_usd
+        rows.append({"measure": "USTR formula", f"{a}_on_{b}_pct": 100 * announced, f"{b}_on_{a}_pct": 100 * formula,
+                     "source": f"{a}: announced max(10%, half of Delta tau); {b}: Delta tau = (m - x) / (4 x 0.25 x m), "
+                               f"m = {m_usd / 1e9:.1f}bn, x = {x_usd / 1e9:.1f}bn (2024)"})
     else:
         missing.append("USTR formula (tariffsim.ustr_reciprocal_rate)")
     # GE balancing tariff
@@ -582,12 +586,12 @@ def fairness_section(ctx: RunContext) -> SectionResult:
                          data={"rows": df.to_dicts()}, html=_table_html(df, digits=1))
 
 
-def _call_fairness(fn, a, b, fair):
+def _call_fairness(fn, a, b, fair, world=None):
     import inspect
 
     params = inspect.signature(fn).parameters
     kw = {}
-    for k, v in (("date", fair.date), ("schedule", fair.schedule), ("a", a), ("b", b), ("pair", (a, b)),
+    for k, v in (("date", fair.date), ("schedule", fair.schedule), ("world", world), ("a", a), ("b", b), ("pair", (a, b)),
                  ("partner", b), ("importer", a), ("exporter", b)):
         if k in params:
             kw[k] = v
@@ -595,15 +599,16 @@ def _call_fairness(fn, a, b, fair):
 
 
 def _fairness_rows(ft: pl.DataFrame, a: str, b: str) -> list[dict[str, Any]]:
-    ca, cb = f"{a}_on_{b}_pct", f"{b}_on_{a}_pct"
+    """Rows of the policy layer's fairness table (``measure, usa_on_jpn, jpn_on_usa, weights, note``; fractions) in percent."""
+    ca, cb = f"{a.lower()}_on_{b.lower()}", f"{b.lower()}_on_{a.lower()}"
     out = []
-    if "measure" in ft.columns:
-        for r in ft.to_dicts():
-            va = next((r[c] for c in r if c.lower().startswith(f"{a.lower()}_on") or c.lower() == "us_on_japan"), None)
-            vb = next((r[c] for c in r if c.lower().startswith(f"{b.lower()}_on") or c.lower() == "japan_on_us"), None)
-            scale = 100.0 if any(isinstance(v, float) and abs(v) < 5 for v in (va, vb) if v is not None) and not any("pct" in c for c in r) else 1.0
-            out.append({"measure": str(r["measure"]), ca: None if va is None else scale * float(va),
-                        cb: None if vb is None else scale * float(vb), "source": str(r.get("source", "policy layer"))})
+    for r in ft.to_dicts():
+        if r.get("measure") == "ge_balancing_tariff":
+            continue  # the report computes it on its own GE baseline below
+        va, vb = r.get(ca), r.get(cb)
+        src = "; ".join(str(r[c]) for c in ("weights", "note") if r.get(c))
+        out.append({"measure": str(r["measure"]), f"{a}_on_{b}_pct": None if va is None else 100 * float(va),
+                    f"{b}_on_{a}_pct": None if vb is None else 100 * float(vb), "source": src or "policy layer"})
     return out
 
 
@@ -614,16 +619,14 @@ def _bilateral_goods_trade(ctx: RunContext, a: str, b: str) -> tuple[float | Non
     return None, None
 
 
-def _ustr_numbers(r) -> tuple[float, float]:
-    """(announced rate, formula rate) from whatever ustr_reciprocal_rate returns."""
+def _ustr_numbers(r) -> float:
+    """The announced rate from what ``ustr_reciprocal_rate`` returns (a fraction, or an object carrying one)."""
     if isinstance(r, (int, float)):
-        return float(r), float("nan")
-    ann = next((getattr(r, k) for k in ("announced", "announced_rate", "rate", "reciprocal_rate") if hasattr(r, k)), None)
-    frm = next((getattr(r, k) for k in ("formula", "delta_tau", "formula_rate", "implied_rate") if hasattr(r, k)), float("nan"))
-    if isinstance(r, dict):
-        ann = r.get("announced", r.get("rate"))
-        frm = r.get("formula", r.get("delta_tau", float("nan")))
-    return float(ann), float(frm)
+        return float(r)
+    for k in ("announced", "announced_rate", "rate"):
+        if hasattr(r, k):
+            return float(getattr(r, k))
+    raise TariffsimError(f"ustr_reciprocal_rate: unexpected result {r!r}")
 
 
 # --------------------------------------------------------------------------- 8. methods and sources
@@ -701,7 +704,7 @@ def summary_section(ctx: RunContext) -> SectionResult:
     fair = ctx.results.get("fairness")
     if fair is not None and fair.status == "ok":
         for r in fair.data["rows"]:
-            if r["measure"].startswith(("USTR announced", "GE balancing")):
+            if r["measure"].startswith(("USTR formula", "GE balancing")):
                 v = r[f"{a}_on_{b}_pct"]
                 rows.append({"label": r["measure"], "value": "none" if v is None else f"{v:.1f}%"})
     bar = ctx.results.get("bargain")

@@ -156,6 +156,7 @@ def cooperative_tariffs(
     unrestricted_lower: float = -0.9,
     tol: float = 1e-7,
     max_outer: int = 30,
+    max_inner: int = 20000,
     gtol: float = 1e-8,
 ) -> CooperativeResult:
     """Ossa's (2014) trade talks: maximise the first player's government welfare with equal gains for all players.
@@ -212,7 +213,8 @@ def cooperative_tariffs(
             box["c"] = np.asarray(c)
             return val, g, new_st
 
-        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=inner_gtol, what="cooperative tariffs")
+        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=inner_gtol, max_iter=max_inner,
+                              what="cooperative tariffs")
         total_iter += out.iterations
         p, state = out.p, out.state
         _, _, _ = fun(p * scale, state)  # constraint values at the accepted point
