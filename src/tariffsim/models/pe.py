@@ -129,8 +129,9 @@ class PEResult:
         """Who gains and who loses within products starting with ``product_prefix``.
 
         One row per source: base and new import value, creation and diversion (USD), and
-        ``diversion_share``: the source's share of the diversion that ``away_from`` lost
-        (positive for gainers), when given.
+        ``diversion_share``: diversion_usd divided by the diversion that ``away_from`` lost,
+        when given (positive for gainers when ``away_from`` loses; -1 for ``away_from``
+        itself when it gains instead).
         """
         t = self.table.filter(pl.col("product").cast(pl.Utf8).str.starts_with(product_prefix))
         if t.height == 0:

@@ -409,13 +409,29 @@ def list_schedules() -> list[str]:
     return list(BUILTIN)
 
 
+EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab"}
+
+
 @lru_cache(maxsize=None)
-def builtin_schedule(name: str) -> Schedule:
-    """A built-in schedule by name (see :data:`BUILTIN`)."""
+def builtin_schedule(name: str, *, exempt_list: str = "annex_ii") -> Schedule:
+    """A built-in schedule by name (see :data:`BUILTIN`).
+
+    ``exempt_list`` picks the IEEPA product exemptions: ``"annex_ii"`` (EO 14257 Annex II as published in April 2025
+    plus the dated amendments; $8bn of 2024 imports from Japan) or ``"budgetlab"`` (Budget Lab's HS10 union over
+    all Annex II revisions, incl. US note 2(v)(iii), ITA and Berman-amendment goods; $44bn from Japan). The true 2025
+    coverage lies between the two (us_tariff_actions_2025/SOURCES.md).
+    """
     if name not in BUILTIN:
         raise ScenarioError(f"unknown schedule {name!r}; known: {', '.join(BUILTIN)}")
+    if exempt_list not in EXEMPT_LISTS:
+        raise ScenarioError(f"unknown exempt_list {exempt_list!r}; known: {', '.join(EXEMPT_LISTS)}")
     cutoff, desc = BUILTIN[name]
-    return Schedule(name, _snapshot(cutoff), desc, {"cutoff": cutoff})
+    ms = _snapshot(cutoff)
+    if exempt_list != "annex_ii":
+        new = EXEMPT_LISTS[exempt_list]
+        ms = tuple(replace(m, exclude_products=tuple(new if c == ANNEX_II[0] else c for c in m.exclude_products))
+                   for m in ms)
+    return Schedule(name, ms, desc, {"cutoff": cutoff, "exempt_list": exempt_list})
 
 
 def as_schedule(s: "Schedule | str") -> Schedule:
