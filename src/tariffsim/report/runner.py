@@ -58,6 +58,7 @@ class SectionResult:
     data: dict[str, Any] = field(default_factory=dict)        # JSON-able key numbers
     html: str = ""                                            # extra (trusted, generated) HTML
     seconds: float = 0.0
+    cpu_seconds: float = 0.0                                  # process CPU time (all threads): robust to a busy machine
 
     @classmethod
     def unavailable(cls, key: str, title: str, what: str) -> "SectionResult":
@@ -77,6 +78,7 @@ class RunResult:
     seconds: float
     out: Path | None = None
     created: str = ""
+    load_seconds: float = 0.0
 
     def section(self, key: str) -> SectionResult:
         for s in self.sections:
@@ -100,8 +102,10 @@ class RunResult:
             "scenario_file": str(self.scenario.path) if self.scenario.path else None,
             "created": self.created,
             "seconds": round(self.seconds, 3),
+            "load_seconds": round(self.load_seconds, 3),
             "sections": {
                 s.key: {"title": s.title, "status": s.status, "note": s.note, "seconds": round(s.seconds, 3),
+                        "cpu_seconds": round(s.cpu_seconds, 3),
                         "figures": [f.id for f in s.figures], "tables": sorted(s.tables), "data": _jsonable(s.data)}
                 for s in self.sections
             },
@@ -367,18 +371,20 @@ def run_scenario(
     ctx = RunContext(scn, progress)
     ctx.progress("loading world and baseline")
     ctx.load()
+    load_seconds = time.perf_counter() - t0
     results: list[SectionResult] = []
     for key, title, fn in S.SECTIONS:
         if sections is not None and key not in sections and key != "summary":
             continue
         ctx.progress(title)
-        ts = time.perf_counter()
+        ts, cs = time.perf_counter(), time.process_time()
         try:
             res = fn(ctx)
         except _Unavailable as exc:
             res = SectionResult.unavailable(key, title, exc.what)
         res.key, res.title = key, title
         res.seconds = time.perf_counter() - ts
+        res.cpu_seconds = time.process_time() - cs
         ctx.results[key] = res
         results.append(res)
     # the summary goes first in the report but is computed last
@@ -386,7 +392,7 @@ def run_scenario(
     summary.key, summary.title = "summary", "Summary"
     results.insert(0, summary)
     run = RunResult(scn, results, time.perf_counter() - t0, None,
-                    _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat())
+                    _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(), load_seconds)
     if out_path is not None:
         ctx.progress("writing outputs")
         write_outputs(run, out_path)
