@@ -95,7 +95,11 @@ def test_dashboard_slider_changes_welfare_in_chromium(tmp_path_factory):
                      const v = m && m.querySelector('[data-testid="stMetricValue"]');
                      return v && v.innerText !== before; }""", arg=before, timeout=60_000)
             after = value.inner_text()
-            page.wait_for_timeout(300)
+            try:  # let the rerun finish so the screenshot is not greyed out
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+            except pw.Error:
+                pass
+            page.wait_for_timeout(800)
             page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
             browser.close()
         assert after != before

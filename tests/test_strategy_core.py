@@ -156,7 +156,17 @@ def test_cooperative_equal_gains_and_efficient(small_pol):
     g = coop.government_welfare_hat
     assert np.ptp(g) < 1e-9                   # equal proportional gains
     assert g[0] > 1.0                          # talks from the war gain for all
-    assert coop.common_improvement < 1e-6      # no direction improves all at once
+    # no direction improves all at once (first order), unlike at the war's tariffs
+    assert coop.common_improvement < 1e-4
+    from tariffsim.strategy._core import make_control
+    from tariffsim.strategy.cooperative import _gov_jacobian, common_improvement
+
+    m = coop.baseline_model
+    ctl = make_control(m.regions, m.sectors, [0, 1, 2], "bilateral")
+    p0 = ctl.initial(coop.baseline_tariffs)
+    jac = np.asarray(_gov_jacobian(m)(p0, ctl.index, coop.baseline_tariffs, np.arange(3), m.init_state))
+    s_war, _ = common_improvement(jac, p0 <= 1e-7, p0 >= 10 - 1e-7)
+    assert s_war > 1e3 * coop.common_improvement
     assert (coop.tariff_rate >= -1e-12).all()  # restricted
     # weights are a convex combination at an efficient point
     assert (coop.pareto_weights > -1e-6).all() and coop.pareto_weights.sum() == pytest.approx(1.0)

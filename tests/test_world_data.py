@@ -220,3 +220,18 @@ def test_cli_data_list_json():
     assert r.returncode == 0, r.stderr
     names = {d["name"] for d in json.loads(r.stdout)}
     assert {"world_io_7x44_2017", "caliendo_parro_1993"} <= names
+
+
+def test_bundled_us_japan_trade_2024_matches_census_totals():
+    """Census 2024: general imports from Japan $148.2bn, exports to Japan $79.7bn.
+    The HS10 table holds imports *for consumption* ($151.3bn, +2.1%: warehouse/FTZ
+    withdrawals vs entries), so it must lie within 3% above the general-imports total."""
+    hs10 = read_table("us_imports_japan_2024_hs10", "hs10_top_partners").filter(pl.col("partner") == "JPN")
+    total_bn = hs10["value_usd"].sum() / 1e9
+    assert 148.2 <= total_bn <= 148.2 * 1.03
+    duty_rate = hs10["duties_usd"].sum() / hs10["value_usd"].sum()
+    assert 0.01 < duty_rate < 0.02  # ~1.5% average duty on Japanese goods in 2024
+    ustr = read_table("ustr_reciprocal_2025", "formula")
+    jpn = ustr.filter(pl.col("iso3") == "JPN")
+    assert abs(jpn["imports_usd_m"][0] / 1e3 - 148.2) < 0.1
+    assert abs(jpn["exports_usd_m"][0] / 1e3 - 79.7) < 0.1

@@ -395,7 +395,8 @@ def dashboard(
     if scenario is not None:
         env["TARIFFSIM_DASHBOARD_SCENARIO"] = str(Path(scenario).resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
+           "--client.toolbarMode", "viewer"]
     typer.echo(f"tariffsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(cmd, env=env))
 

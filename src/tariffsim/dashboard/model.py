@@ -38,7 +38,7 @@ class Outcome:
     us_exports_to_jpn_change_pct: float
     us_tariff_revenue_usd_bn: float
     us_tariff_revenue_change_usd_bn: float
-    etr_us_on_jpn_pct: float            # trade-weighted at baseline flows (pre-substitution)
+    etr_us_on_jpn_pct: float            # goods, trade-weighted at baseline flows (pre-substitution)
     etr_us_on_jpn_post_pct: float       # trade-weighted at new flows (post-substitution)
     etr_base_pct: float
     residual: float
@@ -57,6 +57,7 @@ class DashboardModel:
             s.isdigit() for s in b.sectors) else list(b.sectors)
         self.autos = [s for s in AUTOS if s in b.sectors]
         self.other = [s for s in self.goods if s not in self.autos]
+        self.goods_idx = np.array([b.sectors.index(x) for x in self.goods], dtype=int)
         self._last = None
         self._cache: dict[Settings, Outcome] = {}
 
@@ -87,7 +88,9 @@ class DashboardModel:
         self._last = eq
         f0, f1 = np.asarray(b.flows), np.asarray(eq.flows)
         u, j = self.usa, self.jpn
+        g = self.goods_idx
         w0, w1 = f0[j, u], f1[j, u]
+        gw0, gw1 = w0[g], w1[g]
         out = Outcome(
             settings=s,
             welfare_pct={r: 100 * (float(x) - 1) for r, x in zip(b.regions, eq.welfare_hat)},
@@ -96,9 +99,9 @@ class DashboardModel:
             us_exports_to_jpn_change_pct=100 * (f1[u, j].sum() / f0[u, j].sum() - 1),
             us_tariff_revenue_usd_bn=float(eq.tariff_revenue[u]) / BN,
             us_tariff_revenue_change_usd_bn=float(eq.tariff_revenue[u] - b.tariff_revenue_usd[u]) / BN,
-            etr_us_on_jpn_pct=100 * float((t[j, u] * w0).sum() / w0.sum()),
-            etr_us_on_jpn_post_pct=100 * float((t[j, u] * w1).sum() / w1.sum()),
-            etr_base_pct=100 * float((np.asarray(b.tariffs)[j, u] * w0).sum() / w0.sum()),
+            etr_us_on_jpn_pct=100 * float((t[j, u, g] * gw0).sum() / gw0.sum()),
+            etr_us_on_jpn_post_pct=100 * float((t[j, u, g] * gw1).sum() / gw1.sum()),
+            etr_base_pct=100 * float((np.asarray(b.tariffs)[j, u, g] * gw0).sum() / gw0.sum()),
             residual=float(eq.residual),
         )
         if len(self._cache) > 512:
