@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +124,19 @@ def test_data_commands_still_work():
     res = runner.invoke(app, ["data", "list", "--json"])
     assert res.exit_code == 0
     assert any(r["name"] == "world_io_7x44_2017" for r in json.loads(res.output))
+
+
+def test_optimal_and_nash_on_a_small_user_world():
+    world = str(ROOT / "examples" / "two_country_world")
+    res = runner.invoke(app, ["optimal", "FOR", "--world", world, "--structure", "uniform", "--json"])
+    assert res.exit_code == 0, _stderr(res)
+    out = json.loads(res.output)
+    rate = out["tariffs"][0]["tariff_rate"]
+    assert 0 < rate < 2                                                    # an interior optimal tariff
+    w = {r["region"]: r["welfare_change_pct"] for r in out["welfare"]}
+    assert w["FOR"] > 0 > w["HOM"]                                         # it helps FOR at the others' expense
+    res = runner.invoke(app, ["nash", "FOR", "HOM", "--world", world, "--json"])
+    assert res.exit_code == 0, _stderr(res)
+    assert json.loads(res.output)["players"] == ["FOR", "HOM"]
+    res = runner.invoke(app, ["optimal", "XXX", "--world", world])
+    assert res.exit_code == 2 and "unknown region 'XXX'" in _stderr(res)

@@ -74,7 +74,9 @@ def test_default_run_writes_report_results_and_tables(default_run):
     jpn = {r["counterfactual"]: r["welfare_change_pct"] for r in w.filter(pl.col("region") == "JPN").to_dicts()}
     assert jpn["liberation_day"] < 0 and jpn["liberation_day"] < jpn["japan_deal"] < 0   # 24% hurts Japan more than 15%
     assert "US-Japan 2025" in proc.stdout                                               # the one-screen summary
-    print(f"default run: {seconds:.1f} s (subprocess, including Python start-up)")
+    cpu = res["load_seconds"] + sum(s["cpu_seconds"] for s in res["sections"].values())
+    print(f"default run: {seconds:.1f} s wall (subprocess, with start-up), {res['seconds']:.1f} s in run, {cpu:.1f} s CPU")
+    assert cpu < 60, f"the default run must stay under a minute on 2 cores (CPU {cpu:.1f} s)"
 
 
 def test_report_parses_and_contains_each_figure(default_run):
@@ -128,3 +130,24 @@ def test_rerun_replaces_previous_output(tmp_path):
     assert not (out / "tables" / "stale.csv").exists()
     assert {s.key for s in res.sections} >= {"summary", "counterfactuals", "war", "welfare", "methods"}
     assert res.section("war").tables["war_tariffs"]["tariff_pct"][0] > 0      # FOR's best reply is a positive tariff
+
+
+def test_missing_api_is_labelled_not_available(tmp_path, monkeypatch):
+    from tariffsim.report import sections
+
+    real = sections.feature
+    monkeypatch.setattr(sections, "feature", lambda name: None if name in ("etr", "monte_carlo") else real(name))
+    scn = tmp_path / "s.yaml"
+    scn.write_text(
+        f"name: t\nworld: {{files: {ROOT / 'examples' / 'two_country_world'}}}\n"
+        "policy: {baseline: null, timeline: [{date: 2025-04-09}]}\nmodel: {pe: {enabled: false}}\n"
+        "counterfactuals: [{name: a, measures: [{importer: HOM, exporter: FOR, set: 0.2}]}]\n"
+        "monte_carlo: {draws: 4}\nstrategy: {balancing: null}\nfairness: null\n")
+    res = api.run_scenario(scn, tmp_path / "out")
+    assert res.section("etr").status == "unavailable" and "not available in this version" in res.section("etr").note
+    assert res.section("welfare").status == "ok" and "not available in this version" in res.section("welfare").note
+    html = (tmp_path / "out" / "report.html").read_text()
+    p = _Parse()
+    p.feed(html)
+    assert p.sections["etr"] == "unavailable" and p.sections["welfare"] == "ok" and "fig-welfare" in p.ids
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["sections"]["etr"]["status"] == "unavailable"

@@ -93,3 +93,13 @@ from .policy import (  # noqa: E402,F401
 
 __all__ += ["Measure", "Schedule", "builtin_schedule", "list_schedules", "etr", "us_imports_2024",
             "ustr_reciprocal_rate", "ustr_table", "fairness_table", "ntb_aves", "japan_tariffs_to_world"]
+
+# --- strategy core + ossa (issues 6, 11) -----------------------------------------
+from .models.base import BoundModel, bind_model, register_model  # noqa: E402,F401
+from .models.ossa import OssaEquilibrium, balance_world as ossa_balance_world  # noqa: E402,F401
+from .strategy import (  # noqa: E402,F401
+    CooperativeResult, NashResult, OptimalTariffResult, cooperative_tariffs, nash_tariffs, optimal_tariff,
+)
+
+__all__ += ["optimal_tariff", "nash_tariffs", "cooperative_tariffs", "OptimalTariffResult", "NashResult",
+            "CooperativeResult", "BoundModel", "bind_model", "register_model", "OssaEquilibrium", "ossa_balance_world"]

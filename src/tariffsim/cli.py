@@ -278,8 +278,21 @@ def formula(
         df = sub
     if as_json:
         _echo_json(_clean(df.to_dicts()))
+    elif df.height == 1:
+        for k, v in df.row(0, named=True).items():
+            typer.echo(f"  {k}: {_fmt_value(k, v)}")
     else:
         _print_table(df, "USTR reciprocal tariffs, April 2025", digits=3)
+
+
+def _fmt_value(key: str, v: Any) -> str:
+    if isinstance(v, float):
+        if key.endswith("_usd"):
+            return f"{v / 1e9:,.1f} USD bn"
+        if "rate" in key or "dtau" in key:
+            return f"{100 * v:.1f}%"
+        return f"{v:,.4g}"
+    return "" if v is None else str(v)
 
 
 def _ustr_row(r, partner: str, m_bn: float, x_bn: float) -> dict:
@@ -291,8 +304,11 @@ def _ustr_row(r, partner: str, m_bn: float, x_bn: float) -> dict:
 
 
 def _ustr_line(row: dict) -> str:
-    parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()]
-    return "USTR formula: " + ", ".join(parts)
+    rate = row.get("rate")
+    dtau = (row["imports_usd_bn"] - row["exports_usd_bn"]) / row["imports_usd_bn"]
+    return (f"USTR formula: imports {row['imports_usd_bn']:,.1f}bn, exports {row['exports_usd_bn']:,.1f}bn -> "
+            f"delta tau {100 * dtau:.1f}%, reciprocal rate {100 * rate:.0f}%" if isinstance(rate, float) else
+            "USTR formula: " + ", ".join(f"{k}={v}" for k, v in row.items()))
 
 
 # --------------------------------------------------------------------------- strategy
@@ -403,25 +419,26 @@ def dashboard(
 
 # --------------------------------------------------------------------------- registration hooks
 def _register_sweep(app: typer.Typer) -> None:
-    """The scale helper's `sweep` command, when this version has it (tariffsim.api.run_sweep)."""
-    fn = getattr(api, "run_sweep", None)
+    """The scale part's `sweep` command (tariffsim.api.run_sweep); labelled unavailable when absent."""
     register = getattr(api, "register_sweep_command", None)
     if register is not None:
         register(app)
         return
 
     @app.command()
-    def sweep(grid: Path = typer.Argument(..., help="Sweep grid YAML."),
-              out: Path = typer.Option(Path("sweep_out"), "--out", "-o", help="Output folder."),
+    def sweep(grid: Path = typer.Argument(..., help="Sweep grid YAML (see docs/uncertainty.md)."),
+              out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the grid's out, else <grid>_sweep)."),
+              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="'serial', a dask address tcp://host:port, or none for a local cluster."),
+              workers: Optional[int] = typer.Option(None, "--workers", help="Local dask workers (default: min(4, CPUs))."),
               as_json: bool = JSON_OPT) -> None:
-        """Run a parameter sweep (grid of scenarios) and write its results table."""
-        if fn is None:
-            raise TariffsimError("sweep is not available in this version of tariffsim (tariffsim.run_sweep)")
-        res = fn(grid, out=out)
+        """Run a parameter sweep over a grid of scenarios (resumable; Parquet parts)."""
+        fn = _need("run_sweep", "sweep")
+        res = fn(grid, out, scheduler, n_workers=workers, progress=not as_json)
         if as_json:
-            _echo_json(res if isinstance(res, (dict, list)) else {"out": str(out)})
+            _echo_json({k: getattr(res, k) for k in ("out", "scenarios", "chunks", "computed", "skipped", "failed",
+                                                     "seconds", "scheduler") if hasattr(res, k)})
         else:
-            typer.echo(f"sweep written to {out}")
+            typer.echo(str(res))
 
 
 _register_sweep(app)

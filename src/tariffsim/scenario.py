@@ -94,7 +94,7 @@ Codes = Annotated[list[str] | None, BeforeValidator(_codes)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- sections
@@ -271,7 +271,7 @@ class MonteCarloSpec(_Strict):
     """Uncertainty bands: draws of the trade elasticities around their estimates."""
 
     draws: int = Field(64, ge=2, le=100_000)
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     counterfactuals: list[Name] | None = Field(None, description="Which counterfactuals get bands (default: all tariff ones).")
     options: dict[str, Any] = Field(default_factory=dict, description="Extra keyword options for tariffsim.monte_carlo.")
 
@@ -532,9 +532,18 @@ def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
     """Parse and validate scenario YAML text; ``path`` names the file in messages and anchors relative paths."""
     p = Path(path).resolve() if path is not None else None
     where = str(p) if p is not None else "<scenario>"
+    root = None
     try:
-        data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_duplicate_keys(root, where)
+        data = yaml.safe_load(text)
+    except ScenarioError:
+        raise
+    except RecursionError:
+        raise ScenarioError(f"{where}: YAML nested too deeply") from None
+    except ValueError as exc:  # the timestamp constructor: 2025-13-45
+        line, value = _bad_scalar(root)
+        raise ScenarioError(f"{where}{f':{line}' if line else ''}: invalid value {value!r}: {str(exc).splitlines()[0]}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -566,6 +575,44 @@ def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
     return scn
 
 
+def _check_duplicate_keys(root: yaml.Node | None, where: str) -> None:
+    """PyYAML keeps the last of two equal keys silently; a scenario must not (``name: a`` then ``name: b``)."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                key = str(k.value) if isinstance(k, yaml.ScalarNode) else None
+                if key is not None and key != "<<":
+                    if key in seen:
+                        raise ScenarioError(f"{where}:{k.start_mark.line + 1}: duplicate key {key!r} "
+                                            f"(first at line {seen[key]})")
+                    seen[key] = k.start_mark.line + 1
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _bad_scalar(root: yaml.Node | None) -> tuple[int | None, str | None]:
+    """Line of the first scalar that YAML's constructors reject (e.g. an impossible date)."""
+    stack = [root] if root is not None else []
+    loader = yaml.SafeLoader("")
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node, deep=True)
+            except Exception:  # noqa: BLE001 - any constructor failure locates the value
+                return node.start_mark.line + 1, str(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None, None
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load a scenario file (``None`` or a built-in name: the package's bundled scenario).
 
@@ -583,6 +630,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{p}: scenario file not found")
     if p.is_dir():
         raise ScenarioError(f"{p}: is a folder, not a scenario file")
+    if not p.is_file():  # a FIFO or device would block or never end
+        raise ScenarioError(f"{p}: not a regular file")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:

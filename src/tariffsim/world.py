@@ -38,6 +38,9 @@ from .errors import DataError, FinalDemandClippedWarning
 
 SHARE_TOL = 1e-6
 IO_NEG_TOL = 1e-3
+#: Largest flow accepted, USD millions (1e15 USD mn = 1e21 USD, ten million times world GDP). Larger
+#: values are unit mistakes and, beside ordinary flows, lose the income identity to cancellation.
+MAX_FLOW = 1e15
 
 
 def _readonly(a: np.ndarray | None) -> np.ndarray | None:
@@ -49,7 +52,13 @@ def _readonly(a: np.ndarray | None) -> np.ndarray | None:
 
 
 def _check_codes(kind: str, codes: Sequence[str]) -> tuple[str, ...]:
-    codes = tuple(str(c) for c in codes)
+    if isinstance(codes, (str, bytes)) or not isinstance(codes, Iterable):
+        raise DataError(f"{kind}: expected a list of codes, got {type(codes).__name__}")
+    raw = list(codes)
+    for k, c in enumerate(raw):
+        if c is None or (isinstance(c, float) and c != c):
+            raise DataError(f"{kind}: missing code at position {k + 1}")
+    codes = tuple(str(c) for c in raw)
     if len(codes) == 0:
         raise DataError(f"{kind}: empty list of codes")
     seen: set[str] = set()
@@ -153,13 +162,17 @@ class World:
         if (flows < 0).any():
             idx = tuple(int(x[0]) for x in np.nonzero(flows < 0))
             raise DataError(f"flows: negative flow {flows[idx]:.6g} at (exporter, importer, sector) {_label(idx, lab3)}")
+        if (flows > MAX_FLOW).any():
+            idx = tuple(int(x[0]) for x in np.nonzero(flows > MAX_FLOW))
+            raise DataError(f"flows: value {flows[idx]:.6g} at (exporter, importer, sector) {_label(idx, lab3)} "
+                            f"exceeds {MAX_FLOW:g} USD mn (flows are in USD millions)")
 
         if tariffs is None:
             tariffs = np.zeros((n, n, s))
         tariffs = _as_array("tariffs", tariffs, (n, n, s))
         _check_tariffs("tariffs", tariffs, lab3)
 
-        theta_arr = np.broadcast_to(np.asarray(theta, dtype=np.float64), (s,)) if np.ndim(theta) == 0 else _as_array("theta", theta, (s,))
+        theta_arr = _theta_array(theta, s)
         _check_finite("theta", theta_arr, (sectors,))
         if (theta_arr <= 0).any():
             k = int(np.nonzero(theta_arr <= 0)[0][0])
@@ -167,7 +180,7 @@ class World:
 
         has_io = io_share is not None
         if value_added_share is None:
-            value_added_share = np.ones((n, s)) if io_share is None else 1.0 - np.asarray(io_share, dtype=np.float64).sum(axis=1)
+            value_added_share = np.ones((n, s)) if io_share is None else 1.0 - _as_array("io_share", io_share, (n, s, s)).sum(axis=1)
         va = _as_array("value_added_share", value_added_share, (n, s))
         _check_finite("value_added_share", va, lab2)
         if ((va <= 0) | (va > 1 + SHARE_TOL)).any():
@@ -234,15 +247,26 @@ class World:
                 k = int(np.nonzero(bad)[0][0])
                 raise DataError(f"final_demand_share: sums to {sums[k]:.8f}, not 1, for country {regions[k]}")
 
+        with np.errstate(over="ignore", invalid="ignore"):
+            spend = flows * (1.0 + tariffs)
+            overflow = not np.isfinite(spend.sum())
+        if overflow:
+            idx = np.unravel_index(int(np.argmax(np.where(np.isfinite(spend), spend, np.inf))), spend.shape)
+            raise DataError(f"tariffs: tariff {tariffs[idx]:.6g} at (exporter, importer, sector) {_label(tuple(int(i) for i in idx), lab3)} "
+                            "makes spending overflow")
         income = _income(flows, tariffs, va)
         for k in range(n):
             if not income[k] > 0:
                 raise DataError(f"flows: country {regions[k]} has non-positive income {income[k]:.6g} (value added + tariff revenue + deficit)")
 
         if sector_names is not None:
+            if isinstance(sector_names, (str, bytes)) or not isinstance(sector_names, Iterable):
+                raise DataError(f"sector_names: expected a list of names, got {type(sector_names).__name__}")
             sector_names = tuple(str(x) for x in sector_names)
             if len(sector_names) != s:
                 raise DataError(f"sector_names: expected {s} names, got {len(sector_names)}")
+        if meta is not None and not isinstance(meta, Mapping):
+            raise DataError(f"meta: expected a mapping, got {type(meta).__name__}")
 
         return cls(
             name=name,
@@ -346,9 +370,15 @@ class World:
         """
         if (add is None) == (set is None):
             raise DataError("tariffs_with: give exactly one of add= or set=")
+        try:
+            add = None if add is None else float(add)
+            set = None if set is None else float(set)  # noqa: A001
+        except (TypeError, ValueError):
+            raise DataError(f"tariffs_with: rate must be a number, got {add if set is None else set!r}") from None
         t = np.array(self.tariffs if base is None else base, dtype=np.float64, copy=True)
-        imps = [importer] if isinstance(importer, str) else list(importer)
-        exps = [e for e in self.regions] if exporter is None else ([exporter] if isinstance(exporter, str) else list(exporter))
+        imps = [importer] if isinstance(importer, str) or not isinstance(importer, Iterable) else list(importer)
+        exps = [e for e in self.regions] if exporter is None else (
+            [exporter] if isinstance(exporter, str) or not isinstance(exporter, Iterable) else list(exporter))
         sidx = self.sector_index(sectors)
         for imp in imps:
             j = self.index(imp)
@@ -370,7 +400,7 @@ class World:
         return replace(self, tariffs=_readonly(t))
 
     def with_theta(self, theta: np.ndarray | float) -> "World":
-        th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (self.n_sectors,)).copy()
+        th = _theta_array(theta, self.n_sectors).copy()
         if not np.isfinite(th).all() or (th <= 0).any():
             raise DataError("theta: trade elasticities must be finite and > 0")
         return replace(self, theta=_readonly(th))
@@ -474,12 +504,25 @@ def _income(flows: np.ndarray, tariffs: np.ndarray, va: np.ndarray) -> np.ndarra
 
 def _as_array(name: str, x, shape: tuple[int, ...]) -> np.ndarray:
     try:
-        arr = np.array(x, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name}: not numeric ({exc})") from None
+        complex_ = np.iscomplexobj(x)
+        arr = np.array(x, dtype=np.float64, copy=True) if not complex_ else None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DataError(f"{name}: not numeric ({str(exc).splitlines()[0][:120]})") from None
+    if arr is None:
+        raise DataError(f"{name}: complex values are not allowed")
     if arr.shape != tuple(shape):
         raise DataError(f"{name}: expected shape {tuple(shape)}, got {arr.shape}")
     return arr
+
+
+def _theta_array(theta, s: int) -> np.ndarray:
+    """One trade elasticity per sector from a scalar or an (S,) array (not yet range-checked)."""
+    try:
+        scalar = np.ndim(theta) == 0
+    except (TypeError, ValueError):  # ragged nested lists
+        scalar = False
+    arr = _as_array("theta", theta, () if scalar else (s,))
+    return np.broadcast_to(arr, (s,)) if scalar else arr
 
 
 def _check_tariffs(name: str, t: np.ndarray, labels) -> None:

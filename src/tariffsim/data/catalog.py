@@ -39,10 +39,19 @@ def _read_manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     if not path.exists():
         return {}
+    if not path.is_file():  # a folder or a FIFO (which would block)
+        raise DataError(f"{path}: unreadable manifest (not a regular file)")
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        m = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: unreadable manifest ({exc})") from None
+    if not isinstance(m, dict):
+        raise DataError(f"{path}: manifest must map dataset names to records, got {type(m).__name__}")
+    for name, rec in m.items():
+        tables = rec.get("tables") if isinstance(rec, dict) else None
+        if not isinstance(tables, dict) or not all(isinstance(t, dict) and isinstance(t.get("file"), str) for t in tables.values()):
+            raise DataError(f"{path}: dataset {name!r}: record needs 'tables' mapping each table to {{'file': ...}}")
+    return m
 
 
 def manifest() -> dict[str, dict]:
@@ -147,7 +156,7 @@ def list_datasets() -> pl.DataFrame:
             "kind": rec.get("kind", ""),
             "year": str(rec.get("year", "")),
             "tables": len(rec["tables"]),
-            "rows": int(sum(t["rows"] for t in rec["tables"].values())),
+            "rows": int(sum(t.get("rows", 0) for t in rec["tables"].values())),
             "source": rec.get("source", ""),
             "license": rec.get("license", ""),
         })

@@ -10,6 +10,7 @@ va_share)``, ``io(country, input_sector, output_sector, io_share)``,
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Mapping
@@ -43,6 +44,12 @@ def _check_columns(table: str, df: pl.DataFrame, source: str) -> pl.DataFrame:
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DataError(f"{source}: table {table!r} lacks column(s) {', '.join(missing)}")
+    # Code columns (every required column but the value) must be filled in on every row.
+    for col in need[:-1] if len(need) > 1 else need:
+        vals = df[col].cast(pl.Utf8, strict=False)
+        blank = (vals.is_null() | (vals.str.strip_chars() == "")).to_numpy()
+        if blank.any():
+            raise DataError(f"{table}: missing code in column {col!r} at row {int(np.nonzero(blank)[0][0]) + 1}")
     return df
 
 
@@ -181,6 +188,11 @@ def _model_parameters(name: str, rec: Mapping, tables: Mapping[str, pl.DataFrame
 
 
 def _read_any(path: Path) -> pl.DataFrame:
+    if path.is_symlink() and not path.exists():
+        raise DataError(f"{path.name}: broken link (points to {os.readlink(path)})")
+    if path.exists() and not path.is_file():
+        # a folder, FIFO or device: reading a FIFO would block forever
+        raise DataError(f"{path.name}: not a regular file")
     try:
         if path.suffix == ".parquet":
             return pl.read_parquet(path)
@@ -197,13 +209,13 @@ def read_world_files(path: str | Path) -> World:
     """Read a world from a folder of tidy CSV/Parquet files (``flows.csv`` required) or a single flows file."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"file not found: {path}")
+        raise DataError(f"file not found: {path}" + (" (broken link)" if path.is_symlink() else ""))
     files: dict[str, Path] = {}
     if path.is_dir():
         for tb in TABLE_COLUMNS:
             for ext in (".parquet", ".csv"):
                 f = path / f"{tb}{ext}"
-                if f.exists():
+                if f.exists() or f.is_symlink():
                     files[tb] = f
                     break
         if "flows" not in files:

@@ -256,9 +256,9 @@ def _deficits(world: World, closure: str | None, deficits) -> np.ndarray:
         if isinstance(deficits, Mapping):
             d = np.array(world.deficit_usd if closure in (None, "fixed") else np.zeros(n), dtype=float)
             for k, v in deficits.items():
-                d[world.index(k)] = float(v)
+                d[world.index(k)] = _float(v, f"deficits[{k!r}]")
         else:
-            d = np.asarray(deficits, dtype=float)
+            d = _numeric("deficits", deficits)
             if d.shape != (n,):
                 raise DataError(f"deficits: expected shape ({n},), got {d.shape}")
         if not np.isfinite(d).all():
@@ -273,10 +273,29 @@ def _deficits(world: World, closure: str | None, deficits) -> np.ndarray:
     raise ScenarioError(f"closure must be 'fixed' or 'balanced' (or give deficits=), got {closure!r}")
 
 
+def _numeric(name: str, x) -> np.ndarray:
+    """``x`` as a float array, or :class:`DataError` naming ``name`` (strings, ragged lists, complex)."""
+    try:
+        if np.iscomplexobj(x):
+            raise TypeError("complex values")
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DataError(f"{name}: not numeric ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _float(v, name: str) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{name}: not a number: {v!r}") from None
+
+
 def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", deficits=None,
                 theta=None) -> GEParams:
     """Kernel parameters from a World and a scenario (validated)."""
-    t1 = np.asarray(world.tariffs if tariffs is None else tariffs, dtype=float)
+    if not isinstance(world, World):
+        raise DataError(f"world: expected a tariffsim World (tariffsim.load_world(...)), got {type(world).__name__}")
+    t1 = _numeric("tariffs", world.tariffs if tariffs is None else tariffs)
     if t1.shape != world.flows.shape:
         raise DataError(f"tariffs: expected shape {world.flows.shape}, got {t1.shape}")
     if not np.isfinite(t1).all():
@@ -287,7 +306,7 @@ def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", de
     n = world.n_regions
     if np.abs(t1[np.arange(n), np.arange(n), :]).max() > 0:
         raise DataError("tariffs: a country's tariff on itself must be 0")
-    th = np.asarray(world.theta if theta is None else theta, dtype=float)
+    th = _numeric("theta", world.theta if theta is None else theta)
     if th.shape == ():
         th = np.full(world.n_sectors, float(th))
     if th.shape != (world.n_sectors,) or not np.isfinite(th).all() or (th <= 0).any():
@@ -488,7 +507,13 @@ def solve(
     True
     """
     p = make_params(world, tariffs, closure=closure, deficits=deficits, theta=theta)
-    x0 = jnp.zeros(world.n_regions) if initial_wage_hat is None else jnp.log(jnp.asarray(initial_wage_hat, dtype=float))
+    if initial_wage_hat is None:
+        x0 = jnp.zeros(world.n_regions)
+    else:
+        w0 = _numeric("initial_wage_hat", initial_wage_hat)
+        if w0.shape != (world.n_regions,) or not np.isfinite(w0).all() or (w0 <= 0).any():
+            raise DataError(f"initial_wage_hat: need {world.n_regions} finite positive wage changes, got shape {w0.shape}")
+        x0 = jnp.log(jnp.asarray(w0))
     t_start = time.perf_counter()
     sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="broyden", max_iter=max_iter))
     if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL):

@@ -107,10 +107,11 @@ class Measure:
             raise ScenarioError(f"measure {n}: end date {self.end} is before its start {self.start}")
         rates = self.rate.values() if isinstance(self.rate, Mapping) else ([] if self.rate is None else [self.rate])
         for r in rates:
-            if not isinstance(r, (int, float)) or r != r:
-                raise ScenarioError(f"measure {n}: rate {r!r} is not a number")
-            if r < -1.0:
-                raise ScenarioError(f"measure {n}: rate {r:g} is below -100%")
+            if not isinstance(r, (int, float)) or r != r or r in (float("inf"), float("-inf")):
+                raise ScenarioError(f"measure {n}: rate {r!r} is not a finite number")
+            if r <= -1.0:
+                raise ScenarioError(f"measure {n}: rate {r:g} is below -100%" if r < -1.0
+                                    else f"measure {n}: rate -100% is not allowed (must be greater than -100%)")
         if self.rule == "floor_all_in" and not isinstance(self.rate, (int, float)):
             raise ScenarioError(f"measure {n}: a floor_all_in rule needs one scalar rate")
         for key, v in dict(self.partner_scale).items():

@@ -75,8 +75,10 @@ def frontier(df, points, players: Sequence[str]) -> go.Figure:
                                  name="Pareto frontier", line=dict(color="#34495e", width=2), marker=dict(size=5)))
     symbols = {"disagreement": "x", "nash_bargaining": "star", "deal": "diamond"}
     for p in points:
-        fig.add_trace(go.Scatter(x=[p["x"]], y=[p["y"]], mode="markers+text", name=p["label"], text=[p["label"]],
-                                 textposition="top center",
+        key = p.get("kind") in symbols   # label only the bargaining points; the others are in the legend
+        fig.add_trace(go.Scatter(x=[p["x"]], y=[p["y"]], mode="markers+text" if key else "markers", name=p["label"],
+                                 text=[p["label"]] if key else None, textposition="top center",
+                                 hovertemplate=p["label"] + ": (%{x:.1f}, %{y:.1f})<extra></extra>",
                                  marker=dict(size=13 if p.get("kind") in symbols else 9,
                                              symbol=symbols.get(p.get("kind"), "circle"))))
     fig.update_layout(title=f"Bargaining: Pareto frontier and the deal ({a} vs {b})",
@@ -86,15 +88,17 @@ def frontier(df, points, players: Sequence[str]) -> go.Figure:
 
 
 def fairness(df, pair: Sequence[str]) -> go.Figure:
-    """Bars of each fairness measure, both directions (percent)."""
+    """Horizontal bars of each fairness measure, both directions (percent)."""
     a, b = pair
     fig = go.Figure()
+    names = df["measure"].to_list()
     for col, name, color in ((f"{a}_on_{b}_pct", f"{a} on {b}", "#1f4e8c"), (f"{b}_on_{a}_pct", f"{b} on {a}", "#c0392b")):
         if col in df.columns:
-            fig.add_trace(go.Bar(x=df["measure"].to_list(), y=df[col].to_list(), name=name, marker_color=color,
-                                 hovertemplate="%{x}: %{y:.1f}%<extra>" + name + "</extra>"))
-    fig.update_layout(title=f"Trade fairness: {a} and {b} tariffs each way", barmode="group", yaxis_title="percent",
-                      legend=dict(orientation="h", y=-0.3), **{**_LAYOUT, "height": 470})
+            fig.add_trace(go.Bar(y=names, x=df[col].to_list(), name=name, marker_color=color, orientation="h",
+                                 hovertemplate="%{y}: %{x:.1f}%<extra>" + name + "</extra>"))
+    fig.update_layout(title=f"Trade fairness: {a} and {b} tariffs each way", barmode="group", xaxis_title="percent",
+                      yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=-0.12),
+                      **{**_LAYOUT, "height": max(420, 48 * len(names) + 140), "margin": dict(l=330, r=20, t=50, b=60)})
     return fig
 
 

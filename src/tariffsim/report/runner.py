@@ -24,8 +24,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .. import api
-from ..errors import ScenarioError, TariffsimError
-from ..scenario import Counterfactual, Scenario, load_scenario
+from ..errors import TariffsimError
+from ..scenario import Scenario, load_scenario
 
 UNAVAILABLE = "not available in this version"
 

@@ -26,17 +26,16 @@ BN = 1000.0  # USD mn per USD bn
 
 # --------------------------------------------------------------------------- helpers
 def _goods(world) -> np.ndarray:
-    """Sectors with international trade (tariffs are levied on goods only)."""
-    f = np.asarray(world.flows) * (1 - np.eye(world.n_regions))[:, :, None]
-    tr = f.sum(axis=(0, 1))
-    t = np.asarray(world.tariffs).max(axis=(0, 1))
-    return (t > 0) | (tr > 0)
+    """Goods sectors: those carrying a tariff somewhere in the baseline (services carry none)."""
+    g = np.asarray(world.tariffs).max(axis=(0, 1)) > 0
+    return g if g.any() else np.ones(world.n_sectors, dtype=bool)
 
 
-def bilateral_rate(tariffs: np.ndarray, flows: np.ndarray, i: int, j: int) -> float:
-    """Trade-weighted tariff importer ``j`` levies on ``i`` (weights: ``flows[i, j, :]``)."""
-    w = flows[i, j, :]
-    return float((tariffs[i, j, :] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+def bilateral_rate(tariffs: np.ndarray, flows: np.ndarray, i: int, j: int, goods: np.ndarray | None = None) -> float:
+    """Trade-weighted tariff importer ``j`` levies on ``i`` over ``goods`` (weights: ``flows[i, j, goods]``)."""
+    g = slice(None) if goods is None else goods
+    w = flows[i, j, g]
+    return float((tariffs[i, j, g] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
 
 def ge_rows(s: Solved, baseline) -> list[dict[str, Any]]:
@@ -59,12 +58,13 @@ def bilateral_row(s: Solved, baseline, a: str = "USA", b: str = "JPN") -> dict[s
     """The a-b relationship in a counterfactual: tariffs each way, trade, and a's bilateral deficit."""
     ia, ib = baseline.index(a), baseline.index(b)
     f0, f1 = np.asarray(baseline.flows), np.asarray(s.eq.flows)
+    g = _goods(baseline)
     m0, m1 = f0[ib, ia].sum(), f1[ib, ia].sum()
     x0, x1 = f0[ia, ib].sum(), f1[ia, ib].sum()
     return {
         "counterfactual": s.name, "label": s.label,
-        f"{a}_tariff_on_{b}_pct": 100 * bilateral_rate(s.tariffs, f0, ib, ia),
-        f"{b}_tariff_on_{a}_pct": 100 * bilateral_rate(s.tariffs, f0, ia, ib),
+        f"{a}_tariff_on_{b}_pct": 100 * bilateral_rate(s.tariffs, f0, ib, ia, g),
+        f"{b}_tariff_on_{a}_pct": 100 * bilateral_rate(s.tariffs, f0, ia, ib, g),
         f"{a}_imports_from_{b}_change_pct": 100 * (m1 / m0 - 1),
         f"{a}_exports_to_{b}_change_pct": 100 * (x1 / x0 - 1),
         f"{a}_deficit_with_{b}_usd_bn": (m1 - x1) / BN,
@@ -76,7 +76,7 @@ def bilateral_row(s: Solved, baseline, a: str = "USA", b: str = "JPN") -> dict[s
 def _table_html(df: pl.DataFrame, *, digits: int = 2, max_rows: int = 40, cls: str = "tbl") -> str:
     from html import escape
 
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{escape(str(c).replace('_', ' '))}</th>" for c in df.columns)
     body = []
     for row in df.head(max_rows).iter_rows():
         cells = []
@@ -88,7 +88,7 @@ def _table_html(df: pl.DataFrame, *, digits: int = 2, max_rows: int = 40, cls: s
                 cells.append(f"<td>{escape('' if v is None else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = f'<p class="note">First {max_rows} of {df.height} rows; all rows in the tables folder.</p>' if df.height > max_rows else ""
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
+    return f'<div class="tblwrap"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{more}'
 
 
 def _partner_pair(ctx: RunContext) -> tuple[str, str]:
@@ -217,7 +217,7 @@ def war_section(ctx: RunContext) -> SectionResult:
         return SectionResult.skipped("war", "", "The scenario has no optimal-tariff or Nash tasks.")
     closure = ctx.scenario.model.ge.closure
     rows, notes, missing = [], [], []
-    for k, task in enumerate(st.optimal):
+    for task in st.optimal:
         others = ctx.counterfactual(task.against).tariffs if task.against else np.asarray(ctx.baseline.tariffs)
         warm = ctx.solved[task.against].eq if task.against else None
         j = ctx.baseline.index(task.country)
@@ -241,11 +241,11 @@ def war_section(ctx: RunContext) -> SectionResult:
             if i == j or (task.exporters and e not in task.exporters):
                 continue
             rows.append({"task": task.name, "importer": task.country, "exporter": e,
-                         "tariff_pct": 100 * bilateral_rate(t_opt, np.asarray(ctx.baseline.flows), i, j),
+                         "tariff_pct": 100 * bilateral_rate(t_opt, np.asarray(ctx.baseline.flows), i, j, _goods(ctx.baseline)),
                          "welfare_change_pct": 100 * (float(eq.welfare_hat[j]) - 1)})
         notes.append(f"{s.label}: {task.country}'s welfare {100 * (eq.welfare_hat[j] - 1):+.3f}%"
                      + (" (corner solution)" if info.get("corner") else ""))
-    for k, task in enumerate(st.nash):
+    for task in st.nash:
         fn = feature("nash_tariffs")
         if fn is None:
             missing.append(f"{task.name} (tariffsim.nash_tariffs)")
@@ -268,7 +268,7 @@ def war_section(ctx: RunContext) -> SectionResult:
                     continue
                 i = ctx.baseline.index(q)
                 rows.append({"task": task.name, "importer": p, "exporter": q,
-                             "tariff_pct": 100 * bilateral_rate(t_n, np.asarray(ctx.baseline.flows), i, j),
+                             "tariff_pct": 100 * bilateral_rate(t_n, np.asarray(ctx.baseline.flows), i, j, _goods(ctx.baseline)),
                              "welfare_change_pct": 100 * (float(eq.welfare_hat[j]) - 1)})
     if not rows:
         raise _Unavailable("trade war: " + "; ".join(missing))
@@ -495,7 +495,13 @@ def bargain_section(ctx: RunContext) -> SectionResult:
                                  "individually_rational": list(dp.individually_rational)}
         note += (f" The deal ({dp.deal.name}) gives {a} {dv[0]:+,.1f} and {b} {dv[1]:+,.1f} USD bn/yr; {b} could gain "
                  f"{dp.gap_partner_usd / BN:,.1f} USD bn/yr more on the frontier; {a}'s share of the surplus "
-                 f"{dp.home_share_of_surplus:.2f}, efficiency {dp.efficiency:.2f}.")
+                 f"{_num(dp.home_share_of_surplus)}, efficiency {_num(dp.efficiency)}"
+                 + ("" if all(dp.individually_rational) else
+                    f"; not individually rational for {', '.join(p for p, ok in zip((a, b), dp.individually_rational) if not ok)}")
+                 + ".")
+        data["headline"] = (f"{b} could gain {dp.gap_partner_usd / BN:,.1f} USD bn/yr more on the frontier "
+                            f"(efficiency {_num(dp.efficiency)})")
+    data.setdefault("headline", f"Nash bargaining: {a} {nb[0]:+,.1f}, {b} {nb[1]:+,.1f} USD bn/yr")
     tables = {"bargain_frontier": front, "bargain_points": pts}
     if callable(getattr(res, "summary", None)):
         tables["bargain_summary"] = _to_pl(res.summary())
@@ -503,6 +509,10 @@ def bargain_section(ctx: RunContext) -> SectionResult:
                          figures=[Figure("fig-frontier", "Pareto frontier", F.frontier(front, points, (a, b)),
                                          f"Pareto frontier of equivalent variations (USD bn/yr) of {a} and {b}, the disagreement point, the Nash bargaining solution and the deal.")],
                          data=data, html=_table_html(pts, digits=2))
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return "n/a" if x is None or not math.isfinite(float(x)) else f"{float(x):.{digits}f}"
 
 
 def _frontier_columns(front: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
@@ -529,8 +539,8 @@ def fairness_section(ctx: RunContext) -> SectionResult:
     f0, t0 = np.asarray(base.flows), np.asarray(base.tariffs)
     goods = _goods(base)
     rows = [
-        {"measure": "GE baseline, trade-weighted", f"{a}_on_{b}_pct": 100 * bilateral_rate(t0, f0, ib, ia),
-         f"{b}_on_{a}_pct": 100 * bilateral_rate(t0, f0, ia, ib), "source": f"{ctx.world.name}, GE baseline tariffs"},
+        {"measure": "GE baseline, trade-weighted (goods)", f"{a}_on_{b}_pct": 100 * bilateral_rate(t0, f0, ib, ia, goods),
+         f"{b}_on_{a}_pct": 100 * bilateral_rate(t0, f0, ia, ib, goods), "source": f"{ctx.world.name}, GE baseline tariffs"},
         {"measure": "GE baseline, simple average (goods sectors)", f"{a}_on_{b}_pct": 100 * float(t0[ib, ia, goods].mean()),
          f"{b}_on_{a}_pct": 100 * float(t0[ia, ib, goods].mean()), "source": f"{ctx.world.name}, GE baseline tariffs"},
     ]
@@ -566,11 +576,12 @@ def fairness_section(ctx: RunContext) -> SectionResult:
         else:
             bres = bfn(base, bal_spec.importer, bal_spec.exporter, closure=ctx.scenario.model.ge.closure)
             rate = bres.tariff_rate if bres.exists else None
-            cur = 100 * bilateral_rate(t0, f0, base.index(bal_spec.exporter), base.index(bal_spec.importer))
+            cur = 100 * bilateral_rate(t0, f0, base.index(bal_spec.exporter), base.index(bal_spec.importer), goods)
             col = f"{bal_spec.importer}_on_{bal_spec.exporter}_pct"
-            row = {"measure": "GE balancing tariff (current + the addition that zeroes the bilateral deficit)",
+            row = {"measure": "GE balancing tariff",
                    f"{a}_on_{b}_pct": None, f"{b}_on_{a}_pct": None,
-                   "source": (f"GE ({bres.closure} deficits): +{100 * rate:.1f} pp on {len(bres.taxed_sectors)} sectors"
+                   "source": (f"GE ({bres.closure} deficits): current trade-weighted rate + {100 * rate:.1f} pp on "
+                              f"{len(bres.taxed_sectors)} goods sectors zeroes the bilateral goods deficit"
                               if rate is not None else f"none exists: {bres.reason}")}
             if col in row:
                 row[col] = None if rate is None else cur + 100 * float(rate)
@@ -708,8 +719,13 @@ def summary_section(ctx: RunContext) -> SectionResult:
                 v = r[f"{a}_on_{b}_pct"]
                 rows.append({"label": r["measure"], "value": "none" if v is None else f"{v:.1f}%"})
     bar = ctx.results.get("bargain")
-    if bar is not None and bar.status == "ok" and bar.note:
-        rows.append({"label": "Deal vs frontier", "value": bar.note})
+    if bar is not None and bar.status == "ok":
+        pts = {p["kind"]: p for p in bar.data.get("points", [])}
+        if "nash_bargaining" in pts:
+            p = pts["nash_bargaining"]
+            rows.append({"label": f"Nash bargaining solution: EV {a} / {b}", "value": f"{_money(p['x'])} / {_money(p['y'])}"})
+        if "headline" in bar.data:
+            rows.append({"label": "Deal vs Pareto frontier", "value": bar.data["headline"]})
     unavailable = [r.key for r in ctx.results.values() if r.status == "unavailable"]
     if unavailable:
         rows.append({"label": f"Sections {UNAVAILABLE}", "value": ", ".join(unavailable)})

@@ -34,6 +34,8 @@ def check_out(out: Path, inputs: Iterable[Path]) -> None:
             raise ScenarioError(f"--out: {out} exists and is not a folder")
         if any(out.iterdir()) and not (out / MARKER).exists():
             raise ScenarioError(f"--out: folder {out} exists, is not empty and was not written by tariffsim; choose another folder or remove it")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ScenarioError(f"--out: {out.parent} is a file, not a folder")
     if out.parent != out and not out.parent.exists():
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -47,8 +49,11 @@ def write_outputs(run, out: Path) -> Path:
 
     out = Path(out).resolve()
     check_out(out, run.scenario.input_paths())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise ScenarioError(f"--out: cannot write in {out.parent}: {exc.strerror or exc}") from None
     try:
         opts = run.scenario.outputs
         tables_dir = tmp / "tables"
@@ -73,6 +78,9 @@ def write_outputs(run, out: Path) -> Path:
                                   encoding="utf-8")
         os.chmod(tmp, 0o755)
         _replace_dir(tmp, out)
+    except OSError as exc:  # disk full, permissions, a folder that vanished: a user-side problem
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ScenarioError(f"--out: cannot write {out}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -347,6 +347,8 @@ def monte_carlo(
     else:
         if int(draws) < 1:
             raise DataError(f"draws must be >= 1, got {draws}")
+        if int(seed) < 0:
+            raise DataError(f"seed must be >= 0, got {seed}")
         sd, src = _theta_sd(world, theta0, theta_sd)
         th = draw_theta(theta0, sd, int(draws), int(seed))
     if not 0 <= max_failed_share <= 1:

@@ -108,9 +108,9 @@ class SweepGrid(BaseModel):
                 raise ValueError(f"{name}: empty list")
             if not np.isfinite(vals).all():
                 raise ValueError(f"{name}: non-finite value")
-        lo = min(self.values("tariff")) * max(1.0, max(self.values("retaliation")))
-        if min(self.values("tariff")) <= -1 or lo <= -1:
-            raise ValueError("tariff: rates must stay above -100%")
+        t, r = np.array(self.values("tariff")), np.array(self.values("retaliation"))
+        if (t <= -1).any() or (np.outer(t, r) <= -1).any():
+            raise ValueError("tariff x retaliation: rates must stay above -100%")
         return self
 
     def values(self, name: str) -> list[float]:
@@ -354,9 +354,11 @@ def run_sweep(
         out_dir = Path(out) if out is not None else (gp.parent / grid.out if grid.out else gp.parent / f"{gp.stem}_sweep")
         if out_dir.resolve() == gp.resolve():
             raise ScenarioError(f"sweep output {out_dir} would overwrite the grid file")
-    _world(grid.world)        # fail fast on a bad world / region / sector, on the client
+    # Fail fast, on the client, on a bad world, region or sector code.
     w = _world(grid.world)
-    w.index(grid.home), w.index(grid.partner), w.sector_index(grid.sectors)
+    w.index(grid.home)
+    w.index(grid.partner)
+    w.sector_index(grid.sectors)
     _prepare_out(grid, out_dir)
     todo = [k for k in range(grid.n_chunks) if not _part_path(out_dir, k).exists()]
     skipped = grid.n_chunks - len(todo)

@@ -217,12 +217,14 @@ def minimize_scaled(
     max_iter: int = 5000,
     gtol: float = 1e-9,
     what: str = "optimal tariff",
+    strict: bool = True,
 ) -> OptOutcome:
     """Minimise ``fun`` over ``lower <= p <= upper`` with L-BFGS-B in scaled variables ``q = p * scale``.
 
     ``fun(q, state) -> (f, grad_q, state)`` works in scaled variables. Raises
     :class:`ConvergenceError` when the equilibrium fails at the solution (NaN)
-    or the optimiser stops for a reason other than convergence.
+    or (``strict``) the optimiser stops for a reason other than convergence;
+    with ``strict=False`` the outcome carries ``success=False`` instead.
     """
     t0 = time.perf_counter()
     box = {"state": state, "evals": 0, "last_ok": None}
@@ -255,7 +257,7 @@ def minimize_scaled(
     pgn = float(np.max(np.abs(pg))) if pg.size else 0.0
     # status 2 = "ABNORMAL" line search: accept when the projected gradient is small anyway
     ok = res.status == 0 or (pgn <= 1e3 * gtol)
-    if not ok:
+    if not ok and strict:
         raise ConvergenceError(f"{what}: optimiser stopped ({res.message}); projected gradient {pgn:.2e}",
                                residual=pgn, iterations=int(res.nit))
     scale_g = 1e-6 * max(1.0, float(np.max(np.abs(gq))) if gq.size else 1.0)
@@ -267,8 +269,16 @@ def minimize_scaled(
         state=st, success=bool(ok), message=str(res.message), seconds=time.perf_counter() - t0)
 
 
-def parameter_scale(control: Control, world: World, tariffs: np.ndarray) -> np.ndarray:
-    """Diagonal preconditioner ``sqrt(share / max share)`` (floored at 1e-8), see module docstring."""
+def parameter_scale(control: Control, world: World, tariffs: np.ndarray, flows: np.ndarray | None = None) -> np.ndarray:
+    """Diagonal preconditioner ``sqrt(share / max share)`` (floored at 1e-8), see module docstring.
+
+    ``flows`` (default: the world's) are the pre-tariff flows at ``tariffs``, e.g. of a
+    solved equilibrium when the optimiser has moved far from the baseline.
+    """
+    if flows is not None:
+        from dataclasses import replace
+
+        world = replace(world, flows=np.asarray(flows))
     w = control.weights(world, tariffs)
     w = np.maximum(w / max(float(w.max()), 1e-300), 1e-16)
     return np.sqrt(w)

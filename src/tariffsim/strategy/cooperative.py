@@ -79,6 +79,16 @@ class CooperativeResult:
     def median_tariff(self) -> np.ndarray:
         return median_by_importer(self.tariff_rate, [self.regions.index(p) for p in self.players])
 
+    def welfare_table(self):
+        """Tidy table (polars) by region: welfare and government welfare changes, percent."""
+        import polars as pl
+
+        return pl.DataFrame({
+            "region": list(self.regions),
+            "welfare_change_pct": 100 * (self.welfare_hat - 1),
+            "government_welfare_change_pct": 100 * (self.government_welfare_hat - 1),
+        })
+
     def summary(self):
         """Tidy table (polars) by region: median cooperative tariff, welfare and government welfare changes."""
         import polars as pl
@@ -157,6 +167,7 @@ def cooperative_tariffs(
     tol: float = 1e-7,
     max_outer: int = 30,
     max_inner: int = 20000,
+    chunk: int = 1500,
     gtol: float = 1e-8,
 ) -> CooperativeResult:
     """Ossa's (2014) trade talks: maximise the first player's government welfare with equal gains for all players.
@@ -208,15 +219,25 @@ def cooperative_tariffs(
     for outer in range(1, max_outer + 1):
         box = {"c": None}
 
-        def fun(q, st, mu=mu, rho=rho):
+        def fun(q, st, mu=mu, rho=rho, scale=scale):
             (val, (new_st, c)), g = vg(q, scale, index, t0, pidx, mu, rho, st)
             box["c"] = np.asarray(c)
             return val, g, new_st
 
-        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=inner_gtol, max_iter=max_inner,
-                              what="cooperative tariffs")
+        out = minimize_scaled(fun, p, scale, lower, upper, state, gtol=inner_gtol, max_iter=chunk,
+                              what="cooperative tariffs", strict=False)
         total_iter += out.iterations
         p, state = out.p, out.state
+        if not out.success:
+            # Far from the baseline the data-based scaling is stale (flows fall steeply in
+            # the tariff): re-scale with the current equilibrium's flows and continue.
+            if total_iter > max_inner:
+                raise ConvergenceError(f"cooperative_tariffs: inner solves did not converge in {total_iter} iterations "
+                                       f"(projected gradient {out.projected_grad_norm:.2e})",
+                                       residual=out.projected_grad_norm, iterations=total_iter)
+            t_cur = np.asarray(control.expand(p, t0))
+            scale = parameter_scale(control, m.world, t_cur, np.asarray(m.solve(t_cur).flows))
+            continue
         _, _, _ = fun(p * scale, state)  # constraint values at the accepted point
         c = box["c"]
         viol = float(np.max(np.abs(c)))

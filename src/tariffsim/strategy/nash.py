@@ -69,6 +69,16 @@ class NashResult:
         """Median of each player's tariffs over partners and sectors."""
         return median_by_importer(self.tariff_rate, [self.regions.index(p) for p in self.players])
 
+    def welfare_table(self):
+        """Tidy table (polars) by region: welfare and government welfare changes, percent."""
+        import polars as pl
+
+        return pl.DataFrame({
+            "region": list(self.regions),
+            "welfare_change_pct": 100 * (self.welfare_hat - 1),
+            "government_welfare_change_pct": 100 * (self.government_welfare_hat - 1),
+        })
+
     def summary(self):
         """Tidy table (polars) by region: median Nash tariff (players), welfare changes, deviation gain."""
         import polars as pl
