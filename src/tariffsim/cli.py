@@ -176,6 +176,9 @@ def _print_summary(res) -> None:
     for r in res.headline():
         t.add_row(r["label"], r["value"])
     con.print(t)
+    n_warn = sum(len(s.warnings) for s in res.sections)
+    if n_warn:
+        con.print(f"{n_warn} warning(s) (elasticity fallbacks and the like): listed in the report and results.json")
     for s in res.sections:
         if s.status == "unavailable":
             con.print(f"[yellow]{s.title}: not available in this version[/yellow] ({s.note})")

@@ -171,6 +171,13 @@ class World:
             tariffs = np.zeros((n, n, s))
         tariffs = _as_array("tariffs", tariffs, (n, n, s))
         _check_tariffs("tariffs", tariffs, lab3)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spend = flows * (1.0 + tariffs)
+            overflow = not np.isfinite(spend.sum())
+        if overflow:
+            idx = np.unravel_index(int(np.argmax(np.where(np.isfinite(spend), spend, np.inf))), spend.shape)
+            raise DataError(f"tariffs: tariff {tariffs[idx]:.6g} at (exporter, importer, sector) {_label(tuple(int(i) for i in idx), lab3)} "
+                            "makes spending overflow")
 
         theta_arr = _theta_array(theta, s)
         _check_finite("theta", theta_arr, (sectors,))
@@ -247,13 +254,6 @@ class World:
                 k = int(np.nonzero(bad)[0][0])
                 raise DataError(f"final_demand_share: sums to {sums[k]:.8f}, not 1, for country {regions[k]}")
 
-        with np.errstate(over="ignore", invalid="ignore"):
-            spend = flows * (1.0 + tariffs)
-            overflow = not np.isfinite(spend.sum())
-        if overflow:
-            idx = np.unravel_index(int(np.argmax(np.where(np.isfinite(spend), spend, np.inf))), spend.shape)
-            raise DataError(f"tariffs: tariff {tariffs[idx]:.6g} at (exporter, importer, sector) {_label(tuple(int(i) for i in idx), lab3)} "
-                            "makes spending overflow")
         income = _income(flows, tariffs, va)
         for k in range(n):
             if not income[k] > 0:

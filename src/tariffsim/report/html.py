@@ -28,7 +28,8 @@ def render_report(run) -> str:
                  "html": f.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"{f.id}-plot",
                                           config={"displaylogo": False, "responsive": True})}
                 for f in s.figures]
-        sections.append({"key": s.key, "title": s.title, "status": s.status, "note": s.note, "figures": figs, "html": s.html})
+        sections.append({"key": s.key, "title": s.title, "status": s.status, "note": s.note, "figures": figs, "html": s.html,
+                         "warnings": s.warnings})
     scn = run.scenario
     return _env().get_template("report.html.j2").render(
         title=scn.title or f"tariffsim: {scn.name}", description=scn.description or "", scenario_name=scn.name,

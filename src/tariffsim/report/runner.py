@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -59,6 +60,7 @@ class SectionResult:
     html: str = ""                                            # extra (trusted, generated) HTML
     seconds: float = 0.0
     cpu_seconds: float = 0.0                                  # process CPU time (all threads): robust to a busy machine
+    warnings: list[str] = field(default_factory=list)         # warnings raised while computing (deduplicated)
 
     @classmethod
     def unavailable(cls, key: str, title: str, what: str) -> "SectionResult":
@@ -105,7 +107,7 @@ class RunResult:
             "load_seconds": round(self.load_seconds, 3),
             "sections": {
                 s.key: {"title": s.title, "status": s.status, "note": s.note, "seconds": round(s.seconds, 3),
-                        "cpu_seconds": round(s.cpu_seconds, 3),
+                        "cpu_seconds": round(s.cpu_seconds, 3), "warnings": s.warnings,
                         "figures": [f.id for f in s.figures], "tables": sorted(s.tables), "data": _jsonable(s.data)}
                 for s in self.sections
             },
@@ -370,7 +372,9 @@ def run_scenario(
     t0 = time.perf_counter()
     ctx = RunContext(scn, progress)
     ctx.progress("loading world and baseline")
-    ctx.load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.load()
     load_seconds = time.perf_counter() - t0
     results: list[SectionResult] = []
     for key, title, fn in S.SECTIONS:
@@ -378,10 +382,14 @@ def run_scenario(
             continue
         ctx.progress(title)
         ts, cs = time.perf_counter(), time.process_time()
-        try:
-            res = fn(ctx)
-        except _Unavailable as exc:
-            res = SectionResult.unavailable(key, title, exc.what)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = fn(ctx)
+            except _Unavailable as exc:
+                res = SectionResult.unavailable(key, title, exc.what)
+        res.warnings = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught
+                                          if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))))
         res.key, res.title = key, title
         res.seconds = time.perf_counter() - ts
         res.cpu_seconds = time.process_time() - cs

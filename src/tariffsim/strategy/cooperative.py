@@ -182,6 +182,8 @@ def cooperative_tariffs(
         so gains are relative to that baseline, as in Ossa's re-based runs.
     restricted : tariffs >= 0 (True) or >= ``unrestricted_lower`` (import subsidies).
     tol : largest admissible |100 log(G_k / G_1)| (percent) at the solution.
+    chunk, max_inner : L-BFGS-B iterations per inner solve before the scaling is refreshed
+        from the current equilibrium flows, and in all.
 
     Raises
     ------
