@@ -114,12 +114,15 @@ def test_failed_draws_are_counted_nan_and_excluded(small, shock, monkeypatch):
     monkeypatch.setattr(_kernel, "accept_tol", lambda: cut)
     with pytest.warns(FailedDrawsWarning):
         r = mc(small, shock, draws=12, seed=5, chunk_size=12, max_failed_share=1.0)
-    bad = ok.residual >= cut
+    # draws that fail the fast path are re-solved by the robust path; the rest of those that
+    # still miss the threshold are failed: NaN, counted, excluded from the bands
+    bad = ~np.isfinite(r.welfare_hat).all(axis=1)
     assert 0 < r.failed == int(bad.sum()) < 12
+    assert (ok.residual[bad] >= cut).all()
     assert np.isnan(r.welfare_hat[bad]).all() and np.isfinite(r.welfare_hat[~bad]).all()
     b = r.bands("welfare_hat")
     assert b["draws"][0] == 12 - r.failed and b["failed"][0] == r.failed
-    np.testing.assert_allclose(b["q50"].to_numpy(), np.median(ok.welfare_hat[~bad], axis=0), rtol=1e-13)
+    np.testing.assert_allclose(b["q50"].to_numpy(), np.median(ok.welfare_hat[~bad], axis=0), rtol=1e-10)
     with pytest.raises(ConvergenceError, match="did not converge"):
         mc(small, shock, draws=12, seed=5, chunk_size=12)          # default max_failed_share=5%
 

@@ -46,6 +46,7 @@ MFN_COLUMNS = {  # the bundled hts_2025_mfn.mfn_hs8 columns first, so an update 
     "special_rate_text": "column 1 Special rate with program codes (e.g. JP, KR), verbatim",
     "column2_rate_text": "column 2 rate, verbatim",
     "general_footnote": "footnotes on the General column (e.g. 'See 9903.88.15.')",
+    "usjta_line": "special rate column lists program JP (US-Japan Trade Agreement preference)",
 }
 LINES_COLUMNS = {
     "hs10": "10-digit statistical line (zero-padded string)",
@@ -177,13 +178,15 @@ def tables_from_export(rows: Sequence[dict]) -> dict[str, pl.DataFrame]:
     for h8 in sorted(by8):
         rec = by8[h8]
         parsed = parse_rate(rec["general_rate_text"])
-        rec.update(parsed.as_dict(), has_specific=bool(parsed.specific_components))
+        rec.update(parsed.as_dict(), has_specific=bool(parsed.specific_components),
+                   usjta_line=bool(re.search(r"\bJP\b", rec["special_rate_text"] or "")))
         mfn_rows.append(rec)
     ch99 = [{
         "heading": w["htsno"], "description": w["description"], "description_path": w["description_path"],
         "general": w["general"], "special": w["special"], "other": w["other"],
     } for w in walked if w["code"].startswith("99") and len(w["code"]) >= 8]
-    mfn_schema = {**{c: pl.Utf8 for c in MFN_COLUMNS}, "adval_rate": pl.Float64, "has_specific": pl.Boolean}
+    mfn_schema = {**{c: pl.Utf8 for c in MFN_COLUMNS}, "adval_rate": pl.Float64, "has_specific": pl.Boolean,
+                  "usjta_line": pl.Boolean}
     mfn = pl.DataFrame(mfn_rows, schema=mfn_schema).select(list(MFN_COLUMNS))
     l10 = pl.DataFrame(hs10, schema={c: pl.Utf8 for c in LINES_COLUMNS}).unique("hs10", keep="first", maintain_order=True)
     c99 = pl.DataFrame(ch99, schema={c: pl.Utf8 for c in CH99_COLUMNS}).unique("heading", keep="first", maintain_order=True)
