@@ -61,7 +61,7 @@ class FailedDrawsWarning(TariffsimWarning):
 def default_chunk_size() -> int:
     """Draws per compiled batch: small on CPU (the working set of a batch must fit in
     cache; measured on world_io_7x44_2017, see docs/uncertainty.md), large on accelerators."""
-    return 16 if jax.default_backend() == "cpu" else 4096
+    return 64 if jax.default_backend() == "cpu" else 4096
 
 
 # --------------------------------------------------------------------------- elasticity draws
