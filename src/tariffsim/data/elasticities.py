@@ -128,7 +128,7 @@ def lookup(codes: Iterable[str] | pl.Series, parameter: Parameter, *,
         out = out.with_columns(pl.when(pl.col("code").str.len_chars() >= n).then(pl.col("code").str.slice(0, n))
                                .alias(f"_ovk{n}")).join(part, on=f"_ovk{n}", how="left")
         value = pl.coalesce(value, pl.col(f"_ov{n}"))
-        level = pl.coalesce(level, pl.when(pl.col(f"_ov{n}").is_not_null()).then(pl.lit(f"override:") + pl.col(f"_ovk{n}")))
+        level = pl.coalesce(level, pl.when(pl.col(f"_ov{n}").is_not_null()).then(pl.lit("override:") + pl.col(f"_ovk{n}")))
     tab = _table(parameter)
     for n in _LEVELS[parameter]:
         part = tab.filter(pl.col("level") == f"hs{n}").select(pl.col("code").alias(f"_k{n}"), pl.col("value").alias(f"_v{n}"))

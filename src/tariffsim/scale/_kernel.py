@@ -35,10 +35,8 @@ from typing import Callable, Mapping
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from ..models import ge
-from ..solve.roots import dense_solve
 
 
 

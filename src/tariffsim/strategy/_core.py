@@ -291,3 +291,28 @@ def median_by_importer(tariffs: np.ndarray, importers: Sequence[int] | None = No
     importers = range(n) if importers is None else importers
     off = ~np.eye(n, dtype=bool)
     return np.array([np.median(t[off[:, j], j, :]) for j in importers])
+
+
+class PlayersResultMixin:
+    """Shared views of results over a set of players (Nash, cooperative)."""
+
+    players: tuple[str, ...]
+    regions: tuple[str, ...]
+    tariff_rate: np.ndarray
+    welfare_hat: np.ndarray
+    government_welfare_hat: np.ndarray
+
+    @property
+    def median_tariff(self) -> np.ndarray:
+        """Median of each player's tariffs over partners and sectors."""
+        return median_by_importer(self.tariff_rate, [self.regions.index(p) for p in self.players])
+
+    def welfare_table(self):
+        """Tidy table (polars) by region: welfare and government welfare changes, percent."""
+        import polars as pl
+
+        return pl.DataFrame({
+            "region": list(self.regions),
+            "welfare_change_pct": 100 * (self.welfare_hat - 1),
+            "government_welfare_change_pct": 100 * (self.government_welfare_hat - 1),
+        })

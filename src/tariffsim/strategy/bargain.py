@@ -738,7 +738,7 @@ def bargain(
     gains = fe - d
     ok = (gains > 0).all(axis=1)
     if not ok.any():
-        raise TariffsimError(f"bargain: the bargaining set is a single point (no strict gain over disagreement for both)")
+        raise TariffsimError("bargain: the bargaining set is a single point (no strict gain over disagreement for both)")
     nash = np.where(ok, beta * np.log(np.where(ok, gains[:, 0], 1)) + (1 - beta) * np.log(np.where(ok, gains[:, 1], 1)), -np.inf)
     x0 = fx[int(np.argmax(nash))]
     wts = np.array([beta, 1 - beta])

@@ -38,13 +38,14 @@ from ..errors import ConvergenceError, ScenarioError
 from ..models.base import BoundModel, bind_model
 from ..world import World
 from ._core import (
-    OBJ_SCALE, _compiled, as_model, check_bounds, make_control, median_by_importer, minimize_scaled,
+    PlayersResultMixin,
+    OBJ_SCALE, _compiled, as_model, check_bounds, make_control, minimize_scaled,
     parameter_scale, resolve_tariffs, welfare_fn,
 )
 
 
 @dataclass(frozen=True, eq=False)
-class CooperativeResult:
+class CooperativeResult(PlayersResultMixin):
     """Efficient tariffs with equal proportional government-welfare gains (relative to ``baseline``).
 
     ``constraint_violation`` is max_k |100 log(G_k / G_1)| (percent);
@@ -75,19 +76,6 @@ class CooperativeResult:
     baseline_model: BoundModel
     options: Mapping[str, Any]
 
-    @property
-    def median_tariff(self) -> np.ndarray:
-        return median_by_importer(self.tariff_rate, [self.regions.index(p) for p in self.players])
-
-    def welfare_table(self):
-        """Tidy table (polars) by region: welfare and government welfare changes, percent."""
-        import polars as pl
-
-        return pl.DataFrame({
-            "region": list(self.regions),
-            "welfare_change_pct": 100 * (self.welfare_hat - 1),
-            "government_welfare_change_pct": 100 * (self.government_welfare_hat - 1),
-        })
 
     def summary(self):
         """Tidy table (polars) by region: median cooperative tariff, welfare and government welfare changes."""

@@ -30,12 +30,12 @@ import numpy as np
 from ..errors import ConvergenceError, CornerSolutionWarning, ScenarioError
 from ..models.base import BoundModel
 from ..world import World
-from ._core import as_model, check_bounds, make_control, median_by_importer, resolve_tariffs, welfare_fn
+from ._core import PlayersResultMixin, as_model, check_bounds, make_control, resolve_tariffs, welfare_fn
 from .optimal import best_response
 
 
 @dataclass(frozen=True, eq=False)
-class NashResult:
+class NashResult(PlayersResultMixin):
     """A Nash tariff equilibrium among ``players`` (others' tariffs fixed).
 
     ``welfare_hat`` / ``government_welfare_hat`` are relative to the bound
@@ -64,20 +64,6 @@ class NashResult:
     seconds: float
     options: Mapping[str, Any]
 
-    @property
-    def median_tariff(self) -> np.ndarray:
-        """Median of each player's tariffs over partners and sectors."""
-        return median_by_importer(self.tariff_rate, [self.regions.index(p) for p in self.players])
-
-    def welfare_table(self):
-        """Tidy table (polars) by region: welfare and government welfare changes, percent."""
-        import polars as pl
-
-        return pl.DataFrame({
-            "region": list(self.regions),
-            "welfare_change_pct": 100 * (self.welfare_hat - 1),
-            "government_welfare_change_pct": 100 * (self.government_welfare_hat - 1),
-        })
 
     def summary(self):
         """Tidy table (polars) by region: median Nash tariff (players), welfare changes, deviation gain."""
