@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tariffsim import api

@@ -345,3 +345,16 @@ def test_equilibrium_summary_and_parquet(tmp_path, small_io):
     np.testing.assert_allclose(df["welfare_change_pct"].to_numpy(), 100 * (eq.welfare_hat - 1))
     p = eq.to_parquet(tmp_path / "eq.parquet")
     assert p.exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_negative_income_root_is_rejected_not_returned():
+    """With deficits fixed in levels, a surplus country whose exports collapse would need
+    negative income: the equations have a root, the economy has no equilibrium."""
+    f = np.array([[[100.0], [80.0]], [[5.0], [200.0]]])        # A runs a surplus of 75
+    w = World.from_arrays(regions=["A", "B"], sectors=["1"], flows=f, theta=4.0)
+    t = w.tariffs_with(importer="B", exporter="A", set=50.0)
+    with pytest.raises(ConvergenceError, match="income of A"):
+        ts.solve(w, tariffs=t)
+    assert not ts.solve(w, tariffs=t, throw=False).converged
+    eq = ts.solve(w, tariffs=t, closure="balanced")              # valid once deficits are purged
+    assert (eq.income > 0).all() and eq.welfare_hat[1] < 1

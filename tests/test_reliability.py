@@ -34,7 +34,7 @@ import yaml
 
 import tariffsim.errors as errors
 from tariffsim import api
-from tariffsim.errors import ConvergenceError, DataError, TariffsimError
+from tariffsim.errors import ConvergenceError, TariffsimError
 from tariffsim.world import World
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"

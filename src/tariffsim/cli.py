@@ -412,6 +412,7 @@ def dashboard(
     app_path = Path(__file__).resolve().parent / "dashboard" / "app.py"
     env = dict(os.environ)
     if scenario is not None:
+        api.load_scenario(str(scenario))   # a bad scenario is a user error here (exit 2), not a traceback in the browser
         env["TARIFFSIM_DASHBOARD_SCENARIO"] = str(Path(scenario).resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host, "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",

@@ -612,6 +612,18 @@ def solve(
         raise ConvergenceError(
             f"GE solve did not converge: residual {residual:.3g} after {int(sol.iterations)} Newton steps "
             f"(tolerance {ACCEPT_TOL:g})", residual=residual, iterations=int(sol.iterations))
+    # A root of the equations is not an economy if some country's income (hence spending)
+    # turns negative: with deficits fixed in levels a collapsing surplus country can end
+    # there under extreme shocks. No valid equilibrium exists for that closure.
+    neg = np.nonzero(~(sol.income > 0))[0] if ok else np.array([], dtype=int)
+    if len(neg):
+        ok = False
+        if throw:
+            k = int(neg[0])
+            raise ConvergenceError(
+                f"no valid equilibrium: income of {world.regions[k]} would be {sol.income[k]:.4g} USD mn (< 0) "
+                f"with deficits {'fixed' if deficits is None and closure == 'fixed' else 'as given'}; "
+                "try closure='balanced' or a smaller shock", residual=residual, iterations=int(sol.iterations))
     label = closure if deficits is None else "given"
     return Equilibrium(
         baseline=world, tariffs=np.asarray(p.t1), deficits=np.asarray(p.d1), theta=np.asarray(p.theta),

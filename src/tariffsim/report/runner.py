@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .. import api
-from ..errors import TariffsimError
+from ..errors import ConvergenceError, TariffsimError
 from ..scenario import Scenario, load_scenario
 
 UNAVAILABLE = "not available in this version"
@@ -221,7 +221,7 @@ class RunContext:
                                   f"is {UNAVAILABLE}.")
             return w
         t = self.schedule_tariffs(pol.baseline, pol.baseline_date, w, ("policy", "baseline"))
-        eq = api.solve(w, tariffs=t, closure=self.scenario.model.ge.closure)
+        eq = self._solve_at(("policy", "baseline"), w, tariffs=t, closure=self.scenario.model.ge.closure)
         base = eq.world
         self.baseline_note = (f"Baseline: {w.name} re-solved at the US tariffs of schedule {pol.baseline!r} on "
                               f"{pol.baseline_date.isoformat()}; every change below is relative to it.")
@@ -263,11 +263,19 @@ class RunContext:
         closure = cf.closure or scn.model.ge.closure
         d = self.deficits(closure, transfers)
         x0 = start.eq.wage_hat if start is not None else None
-        eq = api.solve(self.baseline, tariffs=t, closure=closure, deficits=d, initial_wage_hat=x0)
+        eq = self._solve_at(loc, self.baseline, tariffs=t, closure=closure, deficits=d, initial_wage_hat=x0)
         s = Solved(name, cf.label or name, "counterfactual", t, d, eq,
                    transfer_usd_bn=float(sum(x[2] for x in transfers)), meta={"transfers": transfers, "spec": cf})
         self.solved[name] = s
         return s
+
+    def _solve_at(self, loc: tuple, world, **kwargs):
+        """``api.solve``; a ConvergenceError names the scenario field whose equilibrium was not found."""
+        try:
+            return api.solve(world, **kwargs)
+        except ConvergenceError as exc:
+            msg = str(self.scenario.error(loc, f"no equilibrium found: {exc}"))
+            raise ConvergenceError(msg, residual=exc.residual, iterations=exc.iterations) from None
 
     def deficits(self, closure: str, transfers) -> np.ndarray | None:
         if not transfers:

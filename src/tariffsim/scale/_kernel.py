@@ -154,7 +154,9 @@ def solve_batched(
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def accepted(r):
-        return np.isfinite(r["residual"]) & (r["residual"] < accept_tol()) & np.isfinite(r["welfare_hat"]).all(axis=1)
+        # a certified root with negative income (hence welfare <= 0) is not a valid equilibrium
+        return (np.isfinite(r["residual"]) & (r["residual"] < accept_tol()) & np.isfinite(r["welfare_hat"]).all(axis=1)
+                & (r["welfare_hat"] > 0).all(axis=1))
 
     res = run(_solve_chunk_fast, H0, np.arange(n))
     bad = np.nonzero(~accepted(res))[0]
