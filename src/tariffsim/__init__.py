@@ -12,23 +12,9 @@ import jax as _jax
 _jax.config.update("jax_enable_x64", True)
 
 
-def _enable_compile_cache() -> None:
-    """Persist compiled JAX kernels across runs (``$TARIFFSIM_JAX_CACHE``; set it empty to disable)."""
-    import os
-    from pathlib import Path
+from ._jaxcache import enable_compilation_cache as _enable_cache  # noqa: E402
 
-    path = os.environ.get("TARIFFSIM_JAX_CACHE", str(Path.home() / ".cache" / "tariffsim" / "jax"))
-    if not path:
-        return
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        _jax.config.update("jax_compilation_cache_dir", path)
-        _jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    except Exception:  # noqa: BLE001 - a cache is an optimisation, never a failure
-        pass
-
-
-_enable_compile_cache()
+_enable_cache()
 
 from .api import *  # noqa: E402,F401,F403
 from .api import __all__ as _api_all  # noqa: E402

@@ -313,21 +313,7 @@ class _Unavailable(Exception):
 
 
 # --------------------------------------------------------------------------- entry points
-def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | None:
-    """Switch on JAX's persistent compilation cache; returns the folder (None if JAX lacks it)."""
-    try:
-        import jax
-    except ImportError:  # pragma: no cover
-        return None
-    folder = Path(path) if path else Path(os.environ.get("TARIFFSIM_CACHE", Path.home() / ".cache" / "tariffsim")) / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(folder))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    except Exception:  # noqa: BLE001 - an unwritable home or an old JAX just means no cache
-        return None
-    return str(folder)
+from .._jaxcache import enable_compilation_cache  # noqa: E402,F401  (re-exported)
 
 
 def as_scenario(scenario: Scenario | str | os.PathLike | None) -> Scenario:
