@@ -35,7 +35,7 @@ run: install
 	$(VENV)/bin/tariffsim run --out out
 
 test: install-dev
-	$(PY) -m pytest -q -x -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install
 	$(PY) bench/bench_ge.py

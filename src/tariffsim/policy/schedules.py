@@ -330,10 +330,14 @@ class Schedule:
         import yaml
 
         p = Path(path)
+        if p.exists() and not p.is_file():  # a folder, or a FIFO that would block forever
+            raise ScenarioError(f"{p}: cannot read schedule (not a regular file)")
         try:
-            doc = yaml.safe_load(p.read_text())
-        except (OSError, yaml.YAMLError) as exc:
+            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ScenarioError(f"{p}: cannot read schedule ({type(exc).__name__})") from None
+        except ValueError as exc:  # YAML's date constructor: 2025-02-30
+            raise ScenarioError(f"{p}: cannot read schedule (invalid value: {exc})") from None
         return cls.from_dict(doc, source=str(p))
 
     @classmethod

@@ -33,7 +33,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy.optimize import brentq
 
-from ..errors import DataError, ScenarioError
+from ..errors import ConvergenceError, DataError, ScenarioError
 from ..models.ge import Equilibrium, rebase_world, solve
 from ..world import World
 from .bargain import goods_sectors
@@ -179,7 +179,18 @@ def balancing_tariff(
 
     b_base = _bilateral_deficit(f0, i_imp, i_exp, bal_idx)
     rates = np.unique(np.r_[lo, np.clip(lo + np.geomspace(1e-3, hi - lo, int(n_grid) - 1), lo, hi)])
-    vals = np.array([B(float(r)) for r in rates])
+    vals = []
+    for r in rates:
+        try:
+            vals.append(B(float(r)))
+        except ConvergenceError:
+            # beyond here no valid equilibrium exists (e.g. a surplus country's income
+            # would turn negative with fixed deficits): the search stops at the last valid rate
+            break
+    if len(vals) < 2:
+        raise ConvergenceError(f"balancing tariff: no valid GE equilibrium for {importer}'s tariff on {exporter} above {lo:g}")
+    rates = rates[: len(vals)]
+    vals = np.array(vals)
     d = np.diff(vals)
     scale = max(abs(b_base), 1.0)
     monotone = bool((d <= 1e-9 * scale).all() or (d >= -1e-9 * scale).all())
