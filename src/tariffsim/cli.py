@@ -325,7 +325,7 @@ def optimal(
     country: str = typer.Argument(..., help="Government choosing its import tariffs (ISO3 / region code)."),
     world: str = WORLD_OPT,
     structure: str = typer.Option("uniform", help="uniform | by_sector | by_partner | bilateral."),
-    closure: str = typer.Option("fixed", help="fixed | balanced deficits."),
+    closure: str = typer.Option("balanced", help="balanced (deficits purged first; default for strategy, as Ossa 2014) | fixed."),
     upper: float = typer.Option(2.0, help="Upper bound on chosen rates (fraction)."),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -350,7 +350,7 @@ def nash(
     players: list[str] = typer.Argument(..., help="Players (region codes), e.g. USA JPN."),
     world: str = WORLD_OPT,
     structure: str = typer.Option("uniform", help="uniform | by_sector | by_partner | bilateral."),
-    closure: str = typer.Option("fixed", help="fixed | balanced deficits."),
+    closure: str = typer.Option("balanced", help="balanced (deficits purged first; default for strategy, as Ossa 2014) | fixed."),
     upper: float = typer.Option(2.0, help="Upper bound on rates (fraction)."),
     as_json: bool = JSON_OPT,
 ) -> None:
