@@ -263,23 +263,23 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
     lp_new = calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, lp_new, p.theta)
     inv1 = 1.0 / (1.0 + p.t1)
-    tax_share = jnp.sum(pi1 * p.t1 * inv1, axis=0)
+    sales = pi1 * inv1
+    tax_share = jnp.sum(sales * p.t1, axis=0)         # tariff share of n's spending on j
     base = w * p.va0 + p.d1
+    out = jnp.einsum("inj,nj->ij", sales, X)          # producer revenue at the given X
     if has_io:
-        out = jnp.einsum("inj,nj->ij", pi1 * inv1, X)
         rev = jnp.sum(X * tax_share, axis=1)
         X_new = jnp.einsum("nkj,nj->nk", p.io, out) + p.alpha * (base + rev)[:, None]
     else:
         income = base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1))
         X_new = p.alpha * income[:, None]
-    out = jnp.einsum("inj,nj->ij", pi1 * inv1, X)
     labour = jnp.sum(p.va * out, axis=1)
     e = ((labour - w * p.va0) / p.va0).at[-1].set(jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0)
     return lp_new, X_new, e, pi1
 
 
 def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
-                     max_iter: int = 400) -> GESolution:
+                     max_iter: int = 400, tol: float = 1e-13, memory: int = 8) -> GESolution:
     """Forward-only fast solve: Anderson acceleration (Walker & Ni 2011) of one joint
     sweep over wages, prices and spending, with the wage step preconditioned by a
     fixed inverse Jacobian ``H0`` (chord method: ``x <- x - H0 e``).
@@ -306,7 +306,7 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
         return jnp.concatenate([x_new, lp_new.ravel(), (X_new / xscale).ravel()])
 
     z0 = jnp.concatenate([log_w0, lp0.ravel(), (X0 / xscale).ravel()])
-    z, _, it = anderson(G, z0, memory=8, tol=1e-13, max_iter=max_iter)
+    z, _, it = anderson(G, z0, memory=memory, tol=tol, max_iter=max_iter)
     x, lp, X = unpack(z)
     lp_chk, X_chk, e, pi1 = _joint_parts(x, lp, X, p, has_io)
     residual = jnp.maximum(jnp.max(jnp.abs(e)),
