@@ -154,41 +154,58 @@ def _solve_prices(log_w: jnp.ndarray, log_tau_hat: jnp.ndarray, p: GEParams, has
     return calc_log_cost(log_w, log_p, p.va, p.io), log_p
 
 
-def _solve_spending(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
-    """New tariff-inclusive spending ``X1[n,j]`` from CP eq. (13) and the income identity.
+def _log_tau_hat(p: GEParams) -> jnp.ndarray:
+    """``log tau_hat = log(1 + t1) - log(1 + t0)``."""
+    return jnp.log1p(p.t1) - jnp.log1p(p.t0)
 
-    Without IO: ``X1 = alpha I1`` and ``I1 = (w VA + D1) / (1 - sum_j alpha_j r_j)``
-    with ``r[n,j] = sum_i pi1[i,n,j] t1/(1+t1)`` (closed form).
-    """
-    inv1 = 1.0 / (1.0 + p.t1)
-    tax_share = jnp.sum(pi1 * p.t1 * inv1, axis=0)                      # (N, S) tariff share of n's spending on j
-    base = w * p.va0 + p.d1
+
+def _spending_terms(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams):
+    """``sales[i,n,j] = pi1/(1+t1)`` (producer i's revenue per unit of n's spending),
+    ``tax_share[n,j] = sum_i pi1 t1/(1+t1)`` and ``base[n] = w VA + D1``."""
+    sales = pi1 / (1.0 + p.t1)
+    return sales, jnp.sum(sales * p.t1, axis=0), w * p.va0 + p.d1
+
+
+def _io_spending(out: jnp.ndarray, X: jnp.ndarray, tax_share: jnp.ndarray, base, p: GEParams) -> jnp.ndarray:
+    """Right-hand side of CP eq. (13): ``sum_k io[n,j,k] Y[n,k] + alpha[n,j] (base[n] + R[n](X))``
+    with ``out = Y`` the producer revenue at spending ``X`` and ``R`` the tariff revenue."""
+    rev = jnp.sum(X * tax_share, axis=1)
+    return jnp.einsum("nkj,nj->nk", p.io, out) + p.alpha * (base + rev)[:, None]
+
+
+def _noio_spending(tax_share: jnp.ndarray, base: jnp.ndarray, p: GEParams) -> jnp.ndarray:
+    """Without IO: ``X1 = alpha I1`` with ``I1 = (w VA + D1) / (1 - sum_j alpha_j r_j)`` (closed form)."""
+    return p.alpha * (base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1)))[:, None]
+
+
+def _labour_residual(w: jnp.ndarray, out: jnp.ndarray, p: GEParams) -> jnp.ndarray:
+    """CP eq. (14) as ``(sum_j va Y - w VA) / VA`` for n < N-1; the numeraire condition last."""
+    labour = jnp.sum(p.va * out, axis=1)
+    excess = (labour - w * p.va0) / p.va0
+    return excess.at[-1].set(jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0)
+
+
+def _solve_spending(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
+    """New tariff-inclusive spending ``X1[n,j]`` from CP eq. (13) and the income identity:
+    closed form without IO, the linear system ``(I - M) X1 = alpha (w VA + D1)`` with IO."""
+    sales, tax_share, base = _spending_terms(w, pi1, p)
     if not has_io:
-        income = base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1))
-        return p.alpha * income[:, None]
-    sales = pi1 * inv1                                                   # (i, n, j): producer i's revenue per unit of n's spending
+        return _noio_spending(tax_share, base, p)
 
     def M(x):
-        out = jnp.einsum("inj,nj->ij", sales, x)                        # Y1[i,j] = sum_n x[n,j] sales[i,n,j]
-        rev = jnp.sum(x * tax_share, axis=1)                             # tariff revenue of n
-        return jnp.einsum("nkj,nj->nk", p.io, out) + p.alpha * rev[:, None]
+        return _io_spending(jnp.einsum("inj,nj->ij", sales, x), x, tax_share, 0.0, p)
 
-    b = p.alpha * base[:, None]
-    return neumann_solve(lambda x: x - M(x), b)
+    return neumann_solve(lambda x: x - M(x), p.alpha * base[:, None])
 
 
 def _excess_labour(x: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
     """Residual ``F(log w)``: labour-market excess demand / VA for n < N-1, numeraire last."""
-    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_tau_hat = _log_tau_hat(p)
     log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
     w = jnp.exp(x)
     X1 = _solve_spending(w, pi1, p, has_io)
-    out = jnp.einsum("inj,nj->ij", pi1 / (1.0 + p.t1), X1)              # Y1[i,j]
-    labour = jnp.sum(p.va * out, axis=1)
-    excess = (labour - w * p.va0) / p.va0
-    numeraire = jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0
-    return excess.at[-1].set(numeraire)
+    return _labour_residual(w, jnp.einsum("inj,nj->ij", pi1 / (1.0 + p.t1), X1), p)
 
 
 def _jacobian_noio(x: jnp.ndarray, p: GEParams) -> jnp.ndarray:
@@ -205,7 +222,7 @@ def _jacobian_noio(x: jnp.ndarray, p: GEParams) -> jnp.ndarray:
     ``h_n = w_n VA_n / (1-a_n)`` and
     ``H[n,k] = -(I_n/(1-a_n)) sum_s alpha[n,s] theta_s pi1[k,n,s] (tt[k,n,s] - r[n,s])``.
     """
-    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_tau_hat = _log_tau_hat(p)
     log_c = x[:, None] * jnp.ones_like(p.va)
     log_p = calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
@@ -227,23 +244,29 @@ def _jacobian_noio(x: jnp.ndarray, p: GEParams) -> jnp.ndarray:
     return J.at[-1].set(w * p.va0 / jnp.sum(p.va0))
 
 
+def _outputs(p: GEParams, x, log_c, log_p, pi1, X1, residual, iterations) -> GESolution:
+    """Everything a solution reports, from wages, costs, prices, trade shares and spending:
+    new flows ``pi1 X1 / (1+t1)``, tariff revenue, income ``w VA + R + D1`` and welfare
+    ``(I1/I0) / prod_j P_hat^alpha``."""
+    w = jnp.exp(x)
+    flows = pi1 * X1[None, :, :] / (1.0 + p.t1)
+    revenue = jnp.sum(flows * p.t1, axis=(0, 2))
+    income = w * p.va0 + revenue + p.d1
+    welfare = (income / p.i0) * jnp.exp(-jnp.sum(p.alpha * log_p, axis=1))
+    return GESolution(w, jnp.exp(log_p), jnp.exp(log_c), pi1, X1, flows, income, revenue, welfare, residual, iterations)
+
+
 def equilibrium(p: GEParams, log_w0: jnp.ndarray, has_io: bool, method: str = "broyden",
                 max_iter: int = MAX_NEWTON) -> GESolution:
     """Solve the CP equilibrium in changes; pure, jit-able, vmappable, differentiable."""
     jac = None if has_io else (lambda x: _jacobian_noio(x, p))
     x, res, it = newton_root(lambda x: _excess_labour(x, p, has_io), log_w0, tol=TOL, max_iter=max_iter,
                              method=method, jac=jac)
-    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_tau_hat = _log_tau_hat(p)
     log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
-    w = jnp.exp(x)
-    X1 = _solve_spending(w, pi1, p, has_io)
-    flows = pi1 * X1[None, :, :] / (1.0 + p.t1)
-    revenue = jnp.sum(pi1 * X1[None, :, :] * p.t1 / (1.0 + p.t1), axis=(0, 2))
-    income = w * p.va0 + revenue + p.d1
-    p_hat = jnp.exp(log_p)
-    welfare = (income / p.i0) * jnp.exp(-jnp.sum(p.alpha * log_p, axis=1))
-    return GESolution(w, p_hat, jnp.exp(log_c), pi1, X1, flows, income, revenue, welfare, res, it)
+    X1 = _solve_spending(jnp.exp(x), pi1, p, has_io)
+    return _outputs(p, x, log_c, log_p, pi1, X1, res, it)
 
 
 _equilibrium_jit = jax.jit(equilibrium, static_argnames=("has_io", "method", "max_iter"))
@@ -257,25 +280,15 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
     residual (CP eq. 14 with the numeraire last) evaluated at the *given* X, and
     the trade shares.
     """
-    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_tau_hat = _log_tau_hat(p)
     w = jnp.exp(x)
     log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
     lp_new = calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, lp_new, p.theta)
-    inv1 = 1.0 / (1.0 + p.t1)
-    sales = pi1 * inv1
-    tax_share = jnp.sum(sales * p.t1, axis=0)         # tariff share of n's spending on j
-    base = w * p.va0 + p.d1
-    out = jnp.einsum("inj,nj->ij", sales, X)          # producer revenue at the given X
-    if has_io:
-        rev = jnp.sum(X * tax_share, axis=1)
-        X_new = jnp.einsum("nkj,nj->nk", p.io, out) + p.alpha * (base + rev)[:, None]
-    else:
-        income = base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1))
-        X_new = p.alpha * income[:, None]
-    labour = jnp.sum(p.va * out, axis=1)
-    e = ((labour - w * p.va0) / p.va0).at[-1].set(jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0)
-    return lp_new, X_new, e, pi1
+    sales, tax_share, base = _spending_terms(w, pi1, p)
+    out = jnp.einsum("inj,nj->ij", sales, X)          # producer revenue at the given X (used twice)
+    X_new = _io_spending(out, X, tax_share, base, p) if has_io else _noio_spending(tax_share, base, p)
+    return lp_new, X_new, _labour_residual(w, out, p), pi1
 
 
 def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
@@ -290,7 +303,7 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
     independently of how it was found. Not differentiable (use :func:`equilibrium`).
     """
     n, s = p.alpha.shape
-    lp0 = calc_log_price(p.va * log_w0[:, None], jnp.log1p(p.t1) - jnp.log1p(p.t0), p.pi0, p.theta)
+    lp0 = calc_log_price(p.va * log_w0[:, None], _log_tau_hat(p), p.pi0, p.theta)
     X0 = p.alpha * (jnp.exp(log_w0) * p.va0 + p.d1)[:, None]
     _, X0, _, _ = _joint_parts(log_w0, lp0, X0, p, has_io)
     xscale = jnp.maximum(jnp.abs(X0), 1e-9 * jnp.max(jnp.abs(X0)))
@@ -313,25 +326,11 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
                            jnp.maximum(jnp.max(jnp.abs(lp_chk - lp)), jnp.max(jnp.abs(X_chk - X)) / jnp.max(jnp.abs(X))))
     residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
     # outputs at the certified point
-    w = jnp.exp(x)
     log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
-    log_tau_hat = jnp.log1p(p.t1) - jnp.log1p(p.t0)
+    log_tau_hat = _log_tau_hat(p)
     lp = calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, lp, p.theta)
-    flows = pi1 * X[None, :, :] / (1.0 + p.t1)
-    revenue = jnp.sum(pi1 * X[None, :, :] * p.t1 / (1.0 + p.t1), axis=(0, 2))
-    income = w * p.va0 + revenue + p.d1
-    welfare = (income / p.i0) * jnp.exp(-jnp.sum(p.alpha * lp, axis=1))
-    return GESolution(w, jnp.exp(lp), jnp.exp(log_c), pi1, X, flows, income, revenue, welfare, residual, it)
-
-
-def preconditioner(p: GEParams, log_w0: jnp.ndarray, has_io: bool) -> jnp.ndarray:
-    """Inverse of the exact Jacobian of the labour-market system at ``log_w0`` (for :func:`equilibrium_fast`)."""
-    J = _jacobian_noio(log_w0, p) if not has_io else jax.jacfwd(lambda x: _excess_labour(x, p, has_io))(log_w0)
-    return jnp.linalg.solve(J, jnp.eye(J.shape[0], dtype=J.dtype))
-
-
-_fast_jit = jax.jit(equilibrium_fast, static_argnames=("has_io", "max_iter"))
+    return _outputs(p, x, log_c, lp, pi1, X, residual, it)
 
 
 @partial(jax.jit, static_argnames=("has_io",))
@@ -667,11 +666,6 @@ def rebase_world(world: World, *, closure: str = "fixed") -> World:
 
 
 # --------------------------------------------------------------------------- batched & strategy hooks
-def batched_equilibrium(has_io: bool):
-    """``vmap``-ready kernel: ``f(params, log_w0) -> GESolution`` (jit it after vmapping)."""
-    return partial(equilibrium, has_io=has_io)
-
-
 def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", deficits=None) -> BoundModel:
     """Bind the CP model for the strategy layer: ``evaluate(tariffs, state)``.
 
@@ -688,8 +682,8 @@ def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", 
 
     def evaluate(tariffs, state: GEState):
         p = base._replace(t1=tariffs)
-        sol = equilibrium(p, lax_stop(state.log_w), has_io)
-        return sol.welfare_hat, sol.welfare_hat, GEState(jnp.log(lax_stop(sol.wage_hat)))
+        sol = equilibrium(p, jax.lax.stop_gradient(state.log_w), has_io)
+        return sol.welfare_hat, sol.welfare_hat, GEState(jnp.log(jax.lax.stop_gradient(sol.wage_hat)))
 
     def _solve(tariffs):
         return solve(world, tariffs=tariffs, closure=closure, deficits=deficits)
@@ -697,10 +691,6 @@ def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", 
     return BoundModel(name="caliendo_parro", world=world, evaluate=evaluate,
                       init_state=GEState(jnp.zeros(world.n_regions)), solve=_solve,
                       options={"closure": closure, "weights": weights})
-
-
-def lax_stop(x):
-    return jax.lax.stop_gradient(x)
 
 
 register_model("caliendo_parro", _bind_cp)

@@ -129,7 +129,6 @@ def newton_root(F: Callable[[jnp.ndarray], jnp.ndarray], x0: jnp.ndarray, *, tol
     ``jac`` optionally gives the Jacobian of ``F`` analytically (used for the
     solver's steps; the implicit-function tangent still uses ``jax.jacfwd``).
     """
-    jac_fn = jac
     if method not in ("newton", "broyden"):
         raise ValueError(f"method must be 'newton' or 'broyden', got {method!r}")
 
@@ -138,7 +137,7 @@ def newton_root(F: Callable[[jnp.ndarray], jnp.ndarray], x0: jnp.ndarray, *, tol
             x, fx, nrm, M, it = state
             # newton: M is the Jacobian (re-evaluated); broyden: M is the inverse Jacobian.
             if method == "newton":
-                M = jax.jacfwd(f)(x) if jac_fn is None else jac_fn(x)
+                M = jax.jacfwd(f)(x) if jac is None else jac(x)
                 dx = -dense_solve(M, fx)
             else:
                 dx = -(M @ fx)
@@ -177,7 +176,7 @@ def newton_root(F: Callable[[jnp.ndarray], jnp.ndarray], x0: jnp.ndarray, *, tol
         fx0 = f(x_init)
         eye = jnp.eye(x_init.shape[0], dtype=x_init.dtype)
         if method == "broyden":
-            J0 = jax.jacfwd(f)(x_init) if jac_fn is None else jac_fn(x_init)
+            J0 = jax.jacfwd(f)(x_init) if jac is None else jac(x_init)
             J0 = jnp.linalg.solve(J0, eye)  # carried as the inverse Jacobian
         else:
             J0 = eye
