@@ -50,6 +50,33 @@ def _s(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Utf8)
 
 
+TABLE_ORDER = ("regions", "sectors", "flows", "tariffs", "theta", "value_added", "io", "final_demand", "tariff_scenarios")
+
+
+def _in_order(t: dict) -> dict:
+    """Manifest entries in the canonical table order."""
+    return {k: t[k] for k in sorted(t, key=lambda k: TABLE_ORDER.index(k) if k in TABLE_ORDER else len(TABLE_ORDER))}
+
+
+def _io_world_tables(d: Path, o: Path, *, theta_cols: tuple[str, ...], final_demand_file: str) -> dict:
+    """The tables both IO calibrations ship in the same source layout: flows, theta,
+    value_added, io (cost shares) and final_demand."""
+    t = {}
+    fl = pl.read_csv(d / "flows.csv").select("exporter", "importer", _s("sector").alias("sector"), "value_usd_mn")
+    t["flows"] = write_table(fl, o, "flows", COLS)
+    th = pl.read_csv(d / "elasticities.csv").select(_s("sector").alias("sector"), *theta_cols)
+    t["theta"] = write_table(th, o, "theta", COLS)
+    va = pl.read_csv(d / "value_added.csv").select("country", _s("sector").alias("sector"), "va_share")
+    t["value_added"] = write_table(va, o, "value_added", COLS)
+    io = pl.read_csv(d / "io.csv").select(
+        "country", _s("input_sector").alias("input_sector"), _s("output_sector").alias("output_sector"),
+        pl.col("cost_share").alias("io_share"))
+    t["io"] = write_table(io, o, "io", COLS)
+    fd = pl.read_csv(d / final_demand_file).select("country", _s("sector").alias("sector"), "alpha")
+    t["final_demand"] = write_table(fd, o, "final_demand", COLS)
+    return t
+
+
 def _world_io_7x44(src: Path, out: Path) -> dict:
     d = src / "world_io_7x44_2017"
     o = out / "world_io_7x44_2017"
@@ -58,20 +85,9 @@ def _world_io_7x44(src: Path, out: Path) -> dict:
     t["regions"] = write_table(reg.select("code", "name"), o, "regions", COLS)
     sec = pl.read_csv(d / "sectors.csv").select(_s("code").alias("code"), pl.col("name_inferred").alias("name"), "tradable")
     t["sectors"] = write_table(sec, o, "sectors", COLS)
-    fl = pl.read_csv(d / "flows.csv").select("exporter", "importer", _s("sector").alias("sector"), "value_usd_mn")
-    t["flows"] = write_table(fl, o, "flows", COLS)
+    t.update(_io_world_tables(d, o, theta_cols=("theta", "psi"), final_demand_file="final_demand_shares.csv"))
     ta = pl.read_csv(d / "tariffs.csv").select("exporter", "importer", _s("sector").alias("sector"), pl.col("tariff").alias("tariff_rate"))
     t["tariffs"] = write_table(ta, o, "tariffs", COLS)
-    th = pl.read_csv(d / "elasticities.csv").select(_s("sector").alias("sector"), "theta", "psi")
-    t["theta"] = write_table(th, o, "theta", COLS)
-    va = pl.read_csv(d / "value_added.csv").select("country", _s("sector").alias("sector"), "va_share")
-    t["value_added"] = write_table(va, o, "value_added", COLS)
-    io = pl.read_csv(d / "io.csv").select(
-        "country", _s("input_sector").alias("input_sector"), _s("output_sector").alias("output_sector"),
-        pl.col("cost_share").alias("io_share"))
-    t["io"] = write_table(io, o, "io", COLS)
-    fd = pl.read_csv(d / "final_demand_shares.csv").select("country", _s("sector").alias("sector"), "alpha")
-    t["final_demand"] = write_table(fd, o, "final_demand", COLS)
     sc = pl.read_csv(d / "tariff_scenarios.csv").select(
         "scenario", "exporter", "importer", _s("sector").alias("sector"), pl.col("tariff_change").alias("tariff_change"))
     t["tariff_scenarios"] = write_table(sc, o, "tariff_scenarios", {
@@ -85,7 +101,7 @@ def _world_io_7x44(src: Path, out: Path) -> dict:
         notes=("Flows treated as pre-tariff (ICIO basic prices). Sector names inferred from OECD ICIO 2021 order. "
                "Final-demand shares shipped by the source; load_world re-solves the baseline with them so that the "
                "bundled world is an exact equilibrium (derived final demand is negative in 20 cells)."),
-        tables=t)
+        tables=_in_order(t))
 
 
 def _caliendo_parro(src: Path, out: Path) -> dict:
@@ -96,22 +112,11 @@ def _caliendo_parro(src: Path, out: Path) -> dict:
     t["regions"] = write_table(reg, o, "regions", COLS)
     sec = pl.read_csv(d / "sectors.csv").select(_s("code").alias("code"), "name", "tradable")
     t["sectors"] = write_table(sec, o, "sectors", COLS)
-    fl = pl.read_csv(d / "flows.csv").select("exporter", "importer", _s("sector").alias("sector"), "value_usd_mn")
-    t["flows"] = write_table(fl, o, "flows", COLS)
+    t.update(_io_world_tables(d, o, theta_cols=("theta",), final_demand_file="final_demand_shares_derived.csv"))
     ta = pl.read_csv(d / "tariffs.csv").select(
         "exporter", "importer", _s("sector").alias("sector"), pl.col("tariff").alias("tariff_rate"),
         pl.col("tariff_2005").alias("tariff_rate_2005"), pl.col("tariff_nafta_cf").alias("tariff_rate_nafta_cf"))
     t["tariffs"] = write_table(ta, o, "tariffs", COLS)
-    th = pl.read_csv(d / "elasticities.csv").select(_s("sector").alias("sector"), "theta")
-    t["theta"] = write_table(th, o, "theta", COLS)
-    va = pl.read_csv(d / "value_added.csv").select("country", _s("sector").alias("sector"), "va_share")
-    t["value_added"] = write_table(va, o, "value_added", COLS)
-    io = pl.read_csv(d / "io.csv").select(
-        "country", _s("input_sector").alias("input_sector"), _s("output_sector").alias("output_sector"),
-        pl.col("cost_share").alias("io_share"))
-    t["io"] = write_table(io, o, "io", COLS)
-    fd = pl.read_csv(d / "final_demand_shares_derived.csv").select("country", _s("sector").alias("sector"), "alpha")
-    t["final_demand"] = write_table(fd, o, "final_demand", COLS)
     return record(
         "caliendo_parro_1993", title="Caliendo-Parro (2015) NAFTA calibration: 31 countries x 40 sectors, 1993",
         kind="world", year="1993",
@@ -122,7 +127,7 @@ def _caliendo_parro(src: Path, out: Path) -> dict:
                   "Review of Economic Studies 82(1): 1-44."),
         notes=("Diagonal = max(GO, exports) - exports as in script.m. Final-demand shares derived and clipped as in "
                "script.m. Replication: re-solve with zero deficits, then tariff_rate_nafta_cf."),
-        tables=t)
+        tables=_in_order(t))
 
 
 def _world_2023(src: Path, out: Path) -> dict:
