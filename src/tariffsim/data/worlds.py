@@ -11,14 +11,13 @@ va_share)``, ``io(country, input_sector, output_sector, io_share)``,
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import polars as pl
 
-from ..errors import DataError, FinalDemandClippedWarning
+from ..errors import DataError
 from ..world import World
 from .catalog import dataset_record, read_table
 
@@ -149,15 +148,10 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
             raise DataError(f"dataset {name!r} is not a world (kind {rec.get('kind')!r})")
         tables = {tb: read_table(name, tb) for tb in rec["tables"] if tb in TABLE_COLUMNS}
         meta = {k: rec[k] for k in ("title", "year", "source", "license", "citation") if k in rec}
-        if name == "world_io_7x44_2017" or name == "caliendo_parro_1993":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FinalDemandClippedWarning)
-                w = world_from_tables(tables, name=name, meta=meta)
-        else:
-            # --- ossa2014 hook (issue 11): the model's own parameters travel in World.meta ---
-            if "sigma" in rec["tables"] or "lambda" in rec["tables"]:
-                meta.update(_model_parameters(name, rec, tables))
-            w = world_from_tables(tables, name=name, meta=meta)
+        # --- ossa2014 hook (issue 11): the model's own parameters travel in World.meta ---
+        if "sigma" in rec["tables"] or "lambda" in rec["tables"]:
+            meta.update(_model_parameters(name, rec, tables))
+        w = world_from_tables(tables, name=name, meta=meta)
         do_rebase = (name in _REBASE) if rebase is None else rebase
     else:
         w = read_world_files(p)
