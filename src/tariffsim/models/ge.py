@@ -325,12 +325,9 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
     residual = jnp.maximum(jnp.max(jnp.abs(e)),
                            jnp.maximum(jnp.max(jnp.abs(lp_chk - lp)), jnp.max(jnp.abs(X_chk - X)) / jnp.max(jnp.abs(X))))
     residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
-    # outputs at the certified point
+    # outputs at the certified point (prices and trade shares from the checking sweep)
     log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
-    log_tau_hat = _log_tau_hat(p)
-    lp = calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
-    pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, lp, p.theta)
-    return _outputs(p, x, log_c, lp, pi1, X, residual, it)
+    return _outputs(p, x, log_c, lp_chk, pi1, X, residual, it)
 
 
 @partial(jax.jit, static_argnames=("has_io",))
