@@ -15,7 +15,11 @@ import pytest
 from tariffsim.errors import ScenarioError
 from tariffsim.models.base import bind_model
 from tariffsim.models.ge import solve
-from tariffsim.strategy.bargain import Deal, _Game, bargain, bilateral_war, deal_outcome, policy_defaults
+from tariffsim.strategy.bargain import bargain
+from tariffsim.strategy.deal import Deal, deal_outcome
+from tariffsim.strategy.facts import policy_defaults
+from tariffsim.strategy.game import _Game
+from tariffsim.strategy.war import bilateral_war
 from tariffsim.world import World
 
 ONE_GROUP = {"USA": {"all": ("1", "2")}, "JPN": {"all": ("1", "2")}}
