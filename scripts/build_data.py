@@ -26,7 +26,7 @@ BUNDLED = ROOT / "src" / "tariffsim" / "data" / "bundled"
 sys.path.insert(0, str(HERE))
 
 # Builder modules, in order. Each exposes ``build(source: Path, out: Path) -> list[dict]``.
-BUILDERS = ["builders.worlds", "builders.policy", "builders.policy_2026", "builders.elasticities", "builders.facts", "builders.ossa"]
+BUILDERS = ["builders.worlds", "builders.policy", "builders.policy_2026", "builders.elasticities", "builders.facts", "builders.facts_2026", "builders.ossa"]
 
 
 def main(argv: list[str] | None = None) -> int:
