@@ -120,7 +120,9 @@ def test_not_a_mapping_and_empty_file(tmp_path):
     assert "a scenario is a mapping" in _err("- 1\n- 2\n", tmp_path)
     p = tmp_path / "empty.yaml"
     p.write_text("")
-    assert load_scenario(p).name == "scenario"
+    with pytest.raises(ScenarioError, match=r"empty\.yaml: scenario file is empty .*--defaults"):
+        load_scenario(p)
+    assert load_scenario(p, defaults=True).name == "scenario"      # issue 18: only with --defaults
 
 
 def test_schema_is_json_and_documents_fields():

@@ -7,19 +7,23 @@ schedule at a date plus extra measures and transfers), strategy tasks (optimal
 tariffs, Nash wars, bargaining), Monte Carlo settings and outputs. See
 ``docs/scenarios.md`` for the reference and ``examples/`` for commented files.
 
-Safety (DESIGN §10): the text is parsed with ``yaml.safe_load`` and validated by
-pydantic v2 models that forbid unknown fields; nothing a user writes is
-evaluated. Every problem raises :class:`~tariffsim.errors.ScenarioError` with a
-one-line message ``FILE:LINE: FIELD: what is wrong``. Paths resolve relative
-to the scenario file.
+Safety (DESIGN §10): the file is read by :mod:`tariffsim.safe_load` (regular
+file, at most 1 MiB, UTF-8, a safe YAML loader with limits on depth, nodes and
+aliases, no duplicate keys) and validated by pydantic v2 models that forbid
+unknown fields; nothing a user writes is evaluated. Every problem raises
+:class:`~tariffsim.errors.ScenarioError` with a one-line message
+``FILE:LINE: FIELD: what is wrong``. Paths resolve relative to the scenario file;
+``outputs.dir`` must stay inside the scenario's folder (``--out`` may go anywhere).
 
-Rates are fractions (``0.24``) or percent strings (``"24%"``); they must be
-greater than -100%. Money is in USD billions per year (``usd_bn``).
+Rates are fractions (``0.24``) or percent strings (``"24%"``) in ASCII digits
+(:data:`RATE_GRAMMAR`); they must be greater than -100%. Money is in USD billions
+per year (``usd_bn``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -30,13 +34,15 @@ from pydantic import (
     BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator,
 )
 
+from . import safe_load
 from .errors import ScenarioError
 
 __all__ = [
     "Scenario", "WorldSpec", "ModelSpec", "GESpec", "PESpec", "PolicySpec", "TimelineEntry", "Measure",
     "Transfer", "Counterfactual", "OptimalTask", "NashTask", "BargainTask", "BalancingSpec", "StrategySpec",
     "MonteCarloSpec", "FairnessSpec", "OutputSpec", "load_scenario", "parse_scenario", "scenario_schema",
-    "builtin_scenario_path", "list_builtin_scenarios", "parse_rate", "DEFAULT_SCENARIO",
+    "builtin_scenario_path", "list_builtin_scenarios", "parse_rate", "DEFAULT_SCENARIO", "RATE_GRAMMAR",
+    "MonteCarloOptions",
 ]
 
 #: The built-in scenario that `tariffsim run` uses without a file.
@@ -44,24 +50,34 @@ DEFAULT_SCENARIO = "us_japan_2025"
 
 
 # --------------------------------------------------------------------------- value types
+#: The grammar of a rate written as text: ASCII digits, an optional sign, decimal point and
+#: exponent, then an optional ``%`` (``"24%"``, ``"-0.5%"``, ``"0.24"``, ``"1e-3"``). Full-width
+#: or other non-ASCII digits (``"２４%"``), which Python's ``float`` would accept, are refused.
+RATE_GRAMMAR = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ ]*%?"
+_RATE_RE = re.compile(r"[ ]*(" + RATE_GRAMMAR[:-len("[ ]*%?")] + r")[ ]*(%?)[ ]*", re.ASCII)
+
+
 def parse_rate(v: Any) -> float:
     """A tariff rate from a fraction (``0.24``) or a percent string (``"24%"``); must be > -100%.
 
-    >>> parse_rate("24%"), parse_rate(0.15)
-    (0.24, 0.15)
+    Strings follow :data:`RATE_GRAMMAR` (ASCII digits only), plus ``nan``/``inf``
+    which are refused as not finite.
+
+    >>> parse_rate("24%"), parse_rate(0.15), parse_rate("0.24")
+    (0.24, 0.15, 0.24)
     """
     if isinstance(v, bool):
         raise ValueError("a rate must be a number (0.24) or a percent string ('24%'), not a boolean")
     if isinstance(v, str):
-        s = v.strip()
-        m = re.fullmatch(r"([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*%", s)
+        m = _RATE_RE.fullmatch(v)
         if m:
-            x = float(m.group(1)) / 100.0
+            x = float(m.group(1)) / (100.0 if m.group(2) else 1.0)
+        elif v.strip().lower().lstrip("+-").rstrip("%").strip() in ("nan", "inf", "infinity"):
+            x = float("nan")
+        elif any(ch.isdigit() and not ch.isascii() for ch in v):
+            raise ValueError(f"not a rate: {v!r} has non-ASCII digits (write 0.24 or '24%' in ASCII)")
         else:
-            try:
-                x = float(s)
-            except ValueError:
-                raise ValueError(f"not a rate: {v!r} (write 0.24 or '24%')") from None
+            raise ValueError(f"not a rate: {v!r} (write 0.24 or '24%')")
     elif isinstance(v, (int, float)):
         x = float(v)
     else:
@@ -165,6 +181,20 @@ class Measure(_Strict):
     def _one_of(self) -> "Measure":
         if (self.add is None) == (self.set is None):
             raise ValueError("give exactly one of add or set")
+        # A measure that cannot change anything is a mistake, not a no-op (issue 21).
+        if not self.importer:
+            raise ValueError("importer: the list is empty, so this measure changes nothing")
+        if self.exporter is not None:
+            if not self.exporter:
+                raise ValueError("exporter: the list is empty, so this measure changes nothing "
+                                 "(leave exporter out for every partner)")
+            own = [c for c in self.importer if c in self.exporter]
+            if own:
+                raise ValueError(f"{own[0]} is both importer and exporter: a country's tariff on its own goods "
+                                 f"is always 0, so the measure cannot change it")
+        if self.sectors is not None and not self.sectors:
+            raise ValueError("sectors: the list is empty, so this measure changes nothing "
+                             "(leave sectors out for every sector)")
         return self
 
 
@@ -215,6 +245,13 @@ class Counterfactual(_Strict):
         return self
 
 
+def _upper_bound(v: float) -> float:
+    """Optimal and Nash tariffs are searched in [0, upper]: ``upper`` must be above the lower bound 0."""
+    if not v > 0.0:
+        raise ValueError(f"upper bound {100 * v:g}% must be above the lower bound 0%")
+    return v
+
+
 class OptimalTask(_Strict):
     """Best response of ``country`` with the other tariffs at counterfactual ``against``."""
 
@@ -223,8 +260,13 @@ class OptimalTask(_Strict):
     structure: Literal["uniform", "by_sector", "by_partner", "bilateral"] = "by_partner"
     exporters: Codes = Field(None, description="Only a uniform tariff on these partners is chosen (retaliation); default: all, by structure.")
     against: Name | None = Field(None, description="Counterfactual whose tariffs the others keep (default: baseline).")
-    upper: Rate = Field(2.0, description="Upper bound on the chosen rates.")
+    upper: Rate = Field(2.0, description="Upper bound on the chosen rates (the lower bound is 0).")
     label: str | None = None
+
+    @field_validator("upper")
+    @classmethod
+    def _above_lower(cls, v: float) -> float:
+        return _upper_bound(v)
 
 
 class NashTask(_Strict):
@@ -234,8 +276,13 @@ class NashTask(_Strict):
     players: StrList
     structure: Literal["uniform", "by_sector", "by_partner", "bilateral"] = "uniform"
     start: Name | None = None
-    upper: Rate = 2.0
+    upper: Rate = Field(2.0, description="Upper bound on the rates (the lower bound is 0).")
     label: str | None = None
+
+    @field_validator("upper")
+    @classmethod
+    def _above_lower(cls, v: float) -> float:
+        return _upper_bound(v)
 
 
 class BargainTask(_Strict):
@@ -267,13 +314,25 @@ class StrategySpec(_Strict):
     balancing: BalancingSpec | None = Field(default_factory=BalancingSpec)
 
 
+class MonteCarloOptions(_Strict):
+    """Extra options of :func:`tariffsim.monte_carlo` (defaults are the function's own).
+
+    ``dict(options)`` gives the keyword arguments.
+    """
+
+    theta_sd: Annotated[float, Field(ge=0, le=100)] | dict[str, Annotated[float, Field(ge=0, le=100)]] | None = Field(
+        None, description="Standard deviation of theta: a number or {sector: sd} (default: published SEs, else 25%).")
+    chunk_size: int | None = Field(None, ge=1, le=100_000, description="Draws per compiled batch (memory bound).")
+    max_failed_share: float = Field(0.05, ge=0, le=1, description="Largest share of draws that may fail to converge.")
+
+
 class MonteCarloSpec(_Strict):
     """Uncertainty bands: draws of the trade elasticities around their estimates."""
 
     draws: int = Field(64, ge=2, le=100_000)
     seed: int = Field(0, ge=0)
     counterfactuals: list[Name] | None = Field(None, description="Which counterfactuals get bands (default: all tariff ones).")
-    options: dict[str, Any] = Field(default_factory=dict, description="Extra keyword options for tariffsim.monte_carlo.")
+    options: MonteCarloOptions = Field(default_factory=MonteCarloOptions, description="Extra keyword options for tariffsim.monte_carlo.")
 
 
 class FairnessSpec(_Strict):
@@ -315,6 +374,9 @@ class Scenario(_Strict):
         for k, codes in v.items():
             if not codes:
                 raise ValueError(f"sector group {k!r} is empty")
+        cycle = _group_cycle(v)
+        if cycle:
+            raise ValueError("sector groups name each other in a cycle: group " + " -> ".join(cycle))
         return v
 
     # ------------------------------------------------------------ locations
@@ -329,9 +391,27 @@ class Scenario(_Strict):
         return self._path.parent if self._path is not None else Path.cwd()
 
     def resolve(self, p: str | Path) -> Path:
-        """A path from the scenario, resolved relative to the scenario file."""
+        """A path from the scenario, resolved relative to the scenario file (a symlink loop stays unresolved)."""
         p = Path(p).expanduser()
-        return (p if p.is_absolute() else self.base_dir / p).resolve()
+        return _resolved(p if p.is_absolute() else self.base_dir / p)
+
+    def output_dir(self, out: str | Path | None = None) -> Path | None:
+        """Where a run writes: ``out`` (``--out``, anywhere) or ``outputs.dir`` (None if neither).
+
+        ``outputs.dir`` resolves relative to the scenario file and must stay inside the
+        scenario's folder tree: a scenario someone sends you cannot write elsewhere
+        (``outputs.dir: ../../elsewhere``) unless you pass ``--out``.
+        """
+        if out is not None:
+            return _resolved(Path(out).expanduser())
+        if self.outputs.dir is None:
+            return None
+        d = self.resolve(self.outputs.dir)
+        base = _resolved(self.base_dir)
+        if d != base and base not in d.parents:
+            raise self.error(("outputs", "dir"), f"{self.outputs.dir!r} resolves to {d}, outside the scenario's folder "
+                                                 f"{base}; pass --out to write there")
+        return d
 
     def error(self, loc: Sequence[Any], message: str) -> ScenarioError:
         """A :class:`ScenarioError` ``FILE:LINE: field: message`` for field path ``loc``."""
@@ -459,6 +539,32 @@ class Scenario(_Strict):
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=False), sort_keys=False, allow_unicode=True)
 
 
+def _group_cycle(groups: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """The first cycle among groups that name each other (``['a', 'b', 'a']``), or None (iterative DFS)."""
+    state: dict[str, int] = {}          # 1: on the current path, 2: finished
+    for start in groups:
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        its = [iter([str(c).strip() for c in groups[start]])]
+        state[start] = 1
+        while its:
+            nxt = next(its[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                its.pop()
+                continue
+            if nxt not in groups:
+                continue
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                its.append(iter([str(c).strip() for c in groups[nxt]]))
+    return None
+
+
 # --------------------------------------------------------------------------- source positions
 class _SourceMap:
     """Line numbers of YAML nodes by field path, from ``yaml.compose`` (no objects are constructed)."""
@@ -486,6 +592,14 @@ class _SourceMap:
                 continue  # pydantic adds union tags and the like: skip parts that are not in the file
             node = nxt
         return line
+
+
+def _resolved(p: Path) -> Path:
+    """``p.resolve()``, or the absolute path when it cannot be resolved (a symlink loop: reported when read)."""
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(p))
 
 
 def _dotted(loc: Sequence[Any]) -> str:
@@ -528,33 +642,27 @@ def _error_message(err: Mapping[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- loading
-def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
-    """Parse and validate scenario YAML text; ``path`` names the file in messages and anchors relative paths."""
+def parse_scenario(text: str, *, path: str | Path | None = None, defaults: bool = False) -> Scenario:
+    """Parse and validate scenario YAML text; ``path`` names the file in messages and anchors relative paths.
+
+    The text goes through :func:`tariffsim.safe_load.parse_yaml` (size, depth, node and
+    alias limits, duplicate keys). An empty or comments-only text is an error unless
+    ``defaults`` is true, when it means "every field at its default".
+    """
     p = Path(path).resolve() if path is not None else None
     where = str(p) if p is not None else "<scenario>"
-    root = None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        _check_duplicate_keys(root, where)
-        data = yaml.safe_load(text)
-    except ScenarioError:
-        raise
-    except RecursionError:
-        raise ScenarioError(f"{where}: YAML nested too deeply") from None
-    except ValueError as exc:  # the timestamp constructor: 2025-13-45
-        line, value = _bad_scalar(root)
-        raise ScenarioError(f"{where}{f':{line}' if line else ''}: invalid value {value!r}: {str(exc).splitlines()[0]}") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        col = f":{mark.column + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError(f"{where}{line}{col}: YAML syntax error: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: YAML syntax error: {str(exc).splitlines()[0]}") from None
+    doc = safe_load.parse_yaml(text, where=where, what="scenario file", error=ScenarioError, allow_empty=True)
+    return _validate(doc, p, defaults)
+
+
+def _validate(doc: safe_load.YamlDocument, p: Path | None, defaults: bool) -> Scenario:
+    where, data = (str(p) if p is not None else doc.where), doc.data
     if data is None:
+        if not defaults:
+            raise ScenarioError(f"{where}: scenario file is empty (or only comments); write a scenario "
+                                f"(tariffsim scenarios {DEFAULT_SCENARIO} prints one) or pass --defaults to run every default")
         data = {}
-    source = _SourceMap(root)
+    source = _SourceMap(doc.root)
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}:1: (top level): a scenario is a mapping of fields (name:, world:, ...), got {type(data).__name__}")
     try:
@@ -575,68 +683,27 @@ def parse_scenario(text: str, *, path: str | Path | None = None) -> Scenario:
     return scn
 
 
-def _check_duplicate_keys(root: yaml.Node | None, where: str) -> None:
-    """PyYAML keeps the last of two equal keys silently; a scenario must not (``name: a`` then ``name: b``)."""
-    stack = [root] if root is not None else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for k, v in node.value:
-                key = str(k.value) if isinstance(k, yaml.ScalarNode) else None
-                if key is not None and key != "<<":
-                    if key in seen:
-                        raise ScenarioError(f"{where}:{k.start_mark.line + 1}: duplicate key {key!r} "
-                                            f"(first at line {seen[key]})")
-                    seen[key] = k.start_mark.line + 1
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _bad_scalar(root: yaml.Node | None) -> tuple[int | None, str | None]:
-    """Line of the first scalar that YAML's constructors reject (e.g. an impossible date)."""
-    stack = [root] if root is not None else []
-    loader = yaml.SafeLoader("")
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                loader.construct_object(node, deep=True)
-            except Exception:  # noqa: BLE001 - any constructor failure locates the value
-                return node.start_mark.line + 1, str(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return None, None
-
-
-def load_scenario(path: str | Path | None = None) -> Scenario:
+def load_scenario(path: str | Path | None = None, *, defaults: bool = False) -> Scenario:
     """Load a scenario file (``None`` or a built-in name: the package's bundled scenario).
+
+    The file is read by :func:`tariffsim.safe_load.load_yaml_document`: a regular file of
+    at most :data:`~tariffsim.safe_load.MAX_YAML_BYTES`, UTF-8, YAML within the depth, node
+    and alias limits, no duplicate keys. An empty or comments-only file is an error unless
+    ``defaults`` (``--defaults``) is true.
 
     Raises
     ------
-    ScenarioError: missing file, YAML syntax error, unknown field, bad value, bad reference
-    (one line, naming the file, line and field).
+    ScenarioError: missing file, not a regular file, too large, YAML syntax error, unknown
+    field, bad value, bad reference (one line, naming the file, line and field).
     """
     if path is None:
         path = builtin_scenario_path(DEFAULT_SCENARIO)
     p = Path(path)
-    if not p.exists() and p.suffix == "" and str(path) in list_builtin_scenarios():
+    if not p.exists() and not p.is_symlink() and p.suffix == "" and str(path) in list_builtin_scenarios():
         p = builtin_scenario_path(str(path))
-    if not p.exists():
-        raise ScenarioError(f"{p}: scenario file not found")
-    if p.is_dir():
-        raise ScenarioError(f"{p}: is a folder, not a scenario file")
-    if not p.is_file():  # a FIFO or device would block or never end
-        raise ScenarioError(f"{p}: not a regular file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{p}: not a UTF-8 text file") from None
-    return parse_scenario(text, path=p)
+    p = p.absolute()
+    doc = safe_load.load_yaml_document(p, what="scenario file", error=ScenarioError, allow_empty=True)
+    return _validate(doc, _resolved(p), defaults)
 
 
 def _builtin_dir() -> Path:
