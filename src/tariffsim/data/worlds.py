@@ -10,13 +10,13 @@ va_share)``, ``io(country, input_sector, output_sector, io_share)``,
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import polars as pl
 
+from .. import safe_load
 from ..errors import DataError
 from ..world import World
 from .catalog import dataset_record, read_table
@@ -182,28 +182,17 @@ def _model_parameters(name: str, rec: Mapping, tables: Mapping[str, pl.DataFrame
 
 
 def _read_any(path: Path) -> pl.DataFrame:
-    if path.is_symlink() and not path.exists():
-        raise DataError(f"{path.name}: broken link (points to {os.readlink(path)})")
-    if path.exists() and not path.is_file():
-        # a folder, FIFO or device: reading a FIFO would block forever
-        raise DataError(f"{path.name}: not a regular file")
-    try:
-        if path.suffix == ".parquet":
-            return pl.read_parquet(path)
-        return pl.read_csv(path, infer_schema_length=10000, schema_overrides={
-            "sector": pl.Utf8, "input_sector": pl.Utf8, "output_sector": pl.Utf8, "code": pl.Utf8})
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except Exception as exc:  # noqa: BLE001 - csv/parquet parsers raise many kinds
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path.name}: cannot parse ({msg[:160]})") from None
+    """One tidy table, read by :func:`tariffsim.safe_load.read_table` (regular file, size limit, UTF-8)."""
+    return safe_load.read_table(path, what="table", error=DataError, label=path.name, infer_schema_length=10000,
+                                schema_overrides={"sector": pl.Utf8, "input_sector": pl.Utf8, "output_sector": pl.Utf8,
+                                                  "code": pl.Utf8})
 
 
 def read_world_files(path: str | Path) -> World:
     """Read a world from a folder of tidy CSV/Parquet files (``flows.csv`` required) or a single flows file."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"file not found: {path}" + (" (broken link)" if path.is_symlink() else ""))
+    if not path.exists() and not path.is_symlink():     # a broken link or symlink loop: safe_load says which
+        raise DataError(f"file not found: {path}")
     files: dict[str, Path] = {}
     if path.is_dir():
         for tb in TABLE_COLUMNS:

@@ -41,24 +41,14 @@ RECIPROCAL = ("ieepa-recip-baseline", "ieepa-recip-annex-i", "ieepa-recip-china-
               "ieepa-recip-che-floor")
 S232_ALL = ("s232-steel-2018", "s232-aluminum-2018", "s232-steel-2025", "s232-aluminum-2025", "s232-derivatives-2025",
             "s232-metals-50", "s232-derivatives-50", "s232-metals-gbr-25", "s232-derivatives-gbr-25", "s232-autos",
-            "s232-auto-parts", "s232-copper", "s232-mhd", "s232-buses")
+            "s232-auto-parts", "s232-copper", "s232-mhd", "s232-buses", *METALS_2026)
 ANNEX_II = ("list:ieepa_annex_ii_apr2025",)
 CHINA = ("CHN", "HKG", "MAC")  # EO 14195 and EO 14257 cover the PRC incl. Hong Kong and Macau
 NO_RECIPROCAL = ("CAN", "MEX", "CUB", "PRK", "RUS", "BLR")
 EXEMPT_2018 = ("CAN", "MEX", "EU", "GBR", "JPN", "KOR", "AUS", "BRA", "ARG", "UKR")
 
 
-@dataclass(frozen=True)
-class _Entry:
-    measure: Measure
-    announced: date
-    end_announced: date | None = None
-
-
-def _m(name: str, layer: str, rate: Any, start: str, *, end: str | None = None, announced: str,
-       end_announced: str | None = None, **kw: Any) -> _Entry:
-    return _Entry(Measure(name=name, layer=layer, rate=rate, start=D(start), end=D(end) if end else None, **kw),
-                  D(announced), D(end_announced) if end_announced else None)
+_m = entry
 
 
 def _rate_map(col: str, drop: Iterable[str] = ()) -> dict[str, float]:
@@ -68,7 +58,6 @@ def _rate_map(col: str, drop: Iterable[str] = ()) -> dict[str, float]:
 
 @lru_cache(maxsize=1)
 def _timeline() -> tuple[_Entry, ...]:
-    full_scale_ca_mx = {c: 1 - s for c, s in USMCA_SHARE.items()}
     e: list[_Entry] = [
         # ---------------- Section 232 steel & aluminium ----------------
         _m("s232-steel-2018", "s232", 0.25, "2018-03-23", end="2025-03-11", announced="2018-03-08",
@@ -81,7 +70,8 @@ def _timeline() -> tuple[_Entry, ...]:
            authority="Section 232 aluminum", citation="Proclamation 9704 (83 FR 11619); revoked by Proclamation "
            "10895 (90 FR 9807)"),
         _m("s232-aluminum-rus", "s232", 2.00, "2023-03-10", announced="2023-02-24", products=("76",),
-           partners=("RUS",), replaces=("s232-aluminum-2018", "s232-aluminum-2025", "s232-metals-50"),
+           partners=("RUS",), replaces=("s232-aluminum-2018", "s232-aluminum-2025", "s232-metals-50",
+                                        *METALS_2026),
            authority="Section 232 aluminum (Russia)", citation="Proclamation 10522"),
         _m("s232-steel-2025", "s232", 0.25, "2025-03-12", end="2025-06-03", announced="2025-02-10",
            end_announced="2025-06-03", products=("72", "73"), authority="Section 232 steel",
@@ -94,16 +84,16 @@ def _timeline() -> tuple[_Entry, ...]:
            end_announced="2025-06-03", products=("list:s232_metals_derivative",), basis="list",
            authority="Section 232 steel/aluminum derivatives (metal content)",
            citation="Proclamations 10895/10896 annexes; HTS 9903.81.89-.93, 9903.85.04-.08"),
-        _m("s232-metals-50", "s232", 0.50, "2025-06-04", announced="2025-06-03", products=("72", "73", "76"),
+        _m("s232-metals-50", "s232", 0.50, "2025-06-04", end="2026-04-05", end_announced="2026-04-02", end_reason="replaced", announced="2025-06-03", products=("72", "73", "76"),
            exclude_partners=("GBR",), authority="Section 232 steel/aluminum 50%",
            citation="Proclamation 10947 (90 FR 24199)"),
-        _m("s232-derivatives-50", "s232", 0.50, "2025-06-04", announced="2025-06-03",
+        _m("s232-derivatives-50", "s232", 0.50, "2025-06-04", end="2026-04-05", end_announced="2026-04-02", end_reason="replaced", announced="2025-06-03",
            products=("list:s232_metals_derivative",), basis="list", exclude_partners=("GBR",),
            authority="Section 232 derivatives 50% (metal content)",
            citation="Proclamation 10947; inclusions from 2025-08-18 (FR 2025-15819) via list entry dates"),
-        _m("s232-metals-gbr-25", "s232", 0.25, "2025-06-04", announced="2025-06-03", products=("72", "73", "76"),
+        _m("s232-metals-gbr-25", "s232", 0.25, "2025-06-04", end="2026-04-05", end_announced="2026-04-02", end_reason="replaced", announced="2025-06-03", products=("72", "73", "76"),
            partners=("GBR",), authority="Section 232 steel/aluminum (UK stays 25%)", citation="Proclamation 10947"),
-        _m("s232-derivatives-gbr-25", "s232", 0.25, "2025-06-04", announced="2025-06-03",
+        _m("s232-derivatives-gbr-25", "s232", 0.25, "2025-06-04", end="2026-04-05", end_announced="2026-04-02", end_reason="replaced", announced="2025-06-03",
            products=("list:s232_metals_derivative",), basis="list", partners=("GBR",),
            authority="Section 232 derivatives (UK 25%)", citation="Proclamation 10947"),
         # ---------------- Section 232 autos, parts, copper, wood, trucks ----------------
@@ -112,9 +102,9 @@ def _timeline() -> tuple[_Entry, ...]:
            authority="Section 232 autos", citation="Proclamation 10908 (90 FR 14705); HTS 9903.94.01",
            note="USMCA vehicles pay on non-US content (US content share 0.40, Budget Lab)"),
         _m("s232-auto-parts", "s232", 0.25, "2025-05-03", announced="2025-03-26", products=("list:s232_auto_parts",),
-           partner_scale=full_scale_ca_mx, authority="Section 232 auto parts",
-           citation="Proclamation 10908; HTS 9903.94.05", note="USMCA-qualifying parts exempt (USMCA_SHARE)"),
-        _m("s232-copper", "s232", 0.50, "2025-08-01", announced="2025-07-30", products=("list:s232_copper",),
+           usmca_exempt=True, authority="Section 232 auto parts",
+           citation="Proclamation 10908; HTS 9903.94.05", note="USMCA-qualifying parts exempt (convention's shares)"),
+        _m("s232-copper", "s232", 0.50, "2025-08-01", end="2026-04-05", end_announced="2026-04-02", end_reason="replaced", announced="2025-07-30", products=("list:s232_copper",),
            basis="copper", authority="Section 232 copper (copper content)",
            citation="Proclamation of 2025-07-30 (copper); HTS 9903.78.01, U.S. note 36(b)"),
         _m("s232-lumber", "s232", 0.10, "2025-10-14", announced="2025-09-29", products=("list:s232_lumber",),
@@ -126,7 +116,7 @@ def _timeline() -> tuple[_Entry, ...]:
            products=("list:s232_furniture_cabinets",), partners=("JPN", "EU"), replaces=("s232-furniture",),
            authority="Section 232 wood products, Japan/EU 15% cap", citation="HTS 9903.76.21-.23"),
         _m("s232-mhd", "s232", 0.25, "2025-11-01", announced="2025-10-17", products=("list:s232_mhd_trucks_parts",),
-           partner_scale=full_scale_ca_mx, authority="Section 232 medium/heavy-duty trucks and parts",
+           usmca_exempt=True, authority="Section 232 medium/heavy-duty trucks and parts",
            citation="Proclamation 10984"),
         _m("s232-buses", "s232", 0.10, "2025-11-01", announced="2025-10-17", products=("list:s232_buses",),
            authority="Section 232 buses", citation="Proclamation 10984"),
@@ -215,17 +205,17 @@ def _timeline() -> tuple[_Entry, ...]:
            authority="IEEPA fentanyl/border (Canada)", citation="EO 14193 (90 FR 9113); non-stacking with 232: "
            "EO 14289"),
         _m("fent-can-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", end="2025-07-31", announced="2025-03-06",
-           end_announced="2025-07-31", partners=("CAN",), partner_scale=full_scale_ca_mx, stacks_on_232=False,
+           end_announced="2025-07-31", partners=("CAN",), usmca_exempt=True, stacks_on_232=False,
            authority="IEEPA fentanyl (Canada), USMCA goods exempt", citation="EO 14231", note="energy/potash 10% "
            "carve-out not modelled"),
         _m("fent-can-35", "ieepa_fentanyl", 0.35, "2025-08-01", announced="2025-07-31", partners=("CAN",),
-           partner_scale=full_scale_ca_mx, stacks_on_232=False, authority="IEEPA fentanyl (Canada) 35%",
+           usmca_exempt=True, stacks_on_232=False, authority="IEEPA fentanyl (Canada) 35%",
            citation="EO 14325"),
         _m("fent-mex", "ieepa_fentanyl", 0.25, "2025-03-04", end="2025-03-06", announced="2025-02-01",
            end_announced="2025-03-06", partners=("MEX",), stacks_on_232=False,
            authority="IEEPA fentanyl/border (Mexico)", citation="EO 14194 (90 FR 9117)"),
         _m("fent-mex-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", announced="2025-03-06", partners=("MEX",),
-           partner_scale=full_scale_ca_mx, stacks_on_232=False,
+           usmca_exempt=True, stacks_on_232=False,
            authority="IEEPA fentanyl (Mexico), USMCA goods exempt", citation="EO 14232"),
         # ---------------- Section 301 (China) ----------------
         _m("s301-china", "s301", None, "2018-07-06", announced="2018-06-20",
@@ -238,11 +228,11 @@ def _timeline() -> tuple[_Entry, ...]:
            products=("list:s301_list_biden_50_jan25",), partners=("CHN",),
            authority="Section 301 four-year review increases (2025 tranche)", citation="89 FR 76581"),
         # ---------------- other IEEPA country measures ----------------
-        _m("ieepa-bra-40", "other", 0.40, "2025-08-06", announced="2025-07-30", partners=("BRA",),
+        _m("ieepa-bra-40", "ieepa_country", 0.40, "2025-08-06", announced="2025-07-30", partners=("BRA",),
            exclude_products=ANNEX_II, stacks_on_232=False, authority="IEEPA Brazil +40%",
            citation="EO 14323", note="EO 14323's own exemption list (aircraft, orange juice, ...) is not in the data; "
            "Annex II used instead (overstates)"),
-        _m("ieepa-ind-25", "other", 0.25, "2025-08-27", announced="2025-08-06", partners=("IND",),
+        _m("ieepa-ind-25", "ieepa_country", 0.25, "2025-08-27", announced="2025-08-06", partners=("IND",),
            exclude_products=ANNEX_II, stacks_on_232=False, authority="IEEPA India +25% (Russian oil)",
            citation="EO 14329 (effective date per stacking_rules.md: verify)"),
     ]
@@ -326,18 +316,15 @@ class Schedule:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Schedule":
-        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file (safe_load)."""
-        import yaml
+        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file.
+
+        The file is read by :func:`tariffsim.safe_load.load_yaml` (regular file, size, UTF-8,
+        YAML limits, duplicate keys refused); problems are one-line ``ScenarioError``\ s.
+        """
+        from .. import safe_load
 
         p = Path(path)
-        if p.exists() and not p.is_file():  # a folder, or a FIFO that would block forever
-            raise ScenarioError(f"{p}: cannot read schedule (not a regular file)")
-        try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ScenarioError(f"{p}: cannot read schedule ({type(exc).__name__})") from None
-        except ValueError as exc:  # YAML's date constructor: 2025-02-30
-            raise ScenarioError(f"{p}: cannot read schedule (invalid value: {exc})") from None
+        doc = safe_load.load_yaml(p, what="schedule file", error=ScenarioError)
         return cls.from_dict(doc, source=str(p))
 
     @classmethod
