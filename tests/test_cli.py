@@ -105,10 +105,6 @@ def test_out_folder_holding_an_input_is_refused(tmp_path):
 
 
 def test_formula_for_japan():
-    if getattr(api, "ustr_reciprocal_rate", None) is None:
-        res = runner.invoke(app, ["formula", "--imports", "148.2", "--exports", "79.7"])
-        assert res.exit_code == 2 and "not available in this version" in _stderr(res)
-        return
     res = runner.invoke(app, ["formula", "--imports", "148.2", "--exports", "79.7", "--json"])
     assert res.exit_code == 0, _stderr(res)
     row = json.loads(res.output)

@@ -87,13 +87,10 @@ def test_report_parses_and_contains_each_figure(default_run):
     p.close()
     res = json.loads((out / "results.json").read_text())
     for fig, section in FIGURES.items():
-        status = res["sections"][section]["status"]
-        if status == "ok":
-            assert p.ids.get(fig) == "figure", f"{fig} missing from the report"
-            assert f'{fig}-plot' in p.ids, f"{fig} has no plotly div"
-        else:  # only allowed while that part of tariffsim is absent: then it must say so
-            assert status == "unavailable", (section, status)
-            assert p.sections[section] == "unavailable" and "not available in this version" in html
+        assert res["sections"][section]["status"] == "ok", section
+        assert p.ids.get(fig) == "figure", f"{fig} missing from the report"
+        assert f'{fig}-plot' in p.ids, f"{fig} has no plotly div"
+    assert "not available in this version" not in html
     assert p.sections["methods"] == "ok" and "Caliendo" in html
     assert p.scripts >= 1 and "Plotly" in html          # plotly.js embedded once
     assert res["sections"]["welfare"]["status"] == "ok" and res["sections"]["counterfactuals"]["status"] == "ok"
@@ -132,22 +129,19 @@ def test_rerun_replaces_previous_output(tmp_path):
     assert res.section("war").tables["war_tariffs"]["tariff_pct"][0] > 0      # FOR's best reply is a positive tariff
 
 
-def test_missing_api_is_labelled_not_available(tmp_path, monkeypatch):
-    from tariffsim.report import sections
-
-    real = sections.feature
-    monkeypatch.setattr(sections, "feature", lambda name: None if name in ("etr", "monte_carlo") else real(name))
+def test_sections_a_scenario_does_not_ask_for_are_skipped_with_a_reason(tmp_path):
     scn = tmp_path / "s.yaml"
     scn.write_text(
         f"name: t\nworld: {{files: {ROOT / 'examples' / 'two_country_world'}}}\n"
-        "policy: {baseline: null, timeline: [{date: 2025-04-09}]}\nmodel: {pe: {enabled: false}}\n"
+        "policy: {baseline: null, timeline: []}\nmodel: {pe: {enabled: false}}\n"
         "counterfactuals: [{name: a, measures: [{importer: HOM, exporter: FOR, set: 0.2}]}]\n"
-        "monte_carlo: {draws: 4}\nstrategy: {balancing: null}\nfairness: null\n")
+        "strategy: {balancing: null}\nfairness: null\n")
     res = api.run_scenario(scn, tmp_path / "out")
-    assert res.section("etr").status == "unavailable" and "not available in this version" in res.section("etr").note
-    assert res.section("welfare").status == "ok" and "not available in this version" in res.section("welfare").note
+    assert res.section("etr").status == "skipped" and "timeline" in res.section("etr").note
+    assert res.section("products").status == "skipped"
+    assert res.section("welfare").status == "ok"
     html = (tmp_path / "out" / "report.html").read_text()
     p = _Parse()
     p.feed(html)
-    assert p.sections["etr"] == "unavailable" and p.sections["welfare"] == "ok" and "fig-welfare" in p.ids
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["sections"]["etr"]["status"] == "unavailable"
+    assert p.sections["etr"] == "skipped" and p.sections["welfare"] == "ok" and "fig-welfare" in p.ids
+    assert "not available in this version" not in html

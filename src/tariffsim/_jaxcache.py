@@ -1,4 +1,9 @@
-"""JAX's persistent compilation cache: compiled kernels survive across processes.
+"""JAX set-up in one place: 64-bit floats and the persistent compilation cache.
+
+:func:`configure_jax` runs once, when the first package that computes with JAX
+(``models``, ``solve``, ``strategy``, ``scale``) is imported; ``import tariffsim``
+alone imports no JAX. The persistent cache lets compiled kernels survive across
+processes.
 
 Folder: ``path`` if given, else ``$TARIFFSIM_JAX_CACHE`` (set it to an empty string
 to disable), else ``$TARIFFSIM_CACHE/jax`` (default ``~/.cache/tariffsim/jax``).
@@ -30,3 +35,18 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | Non
     except Exception:  # noqa: BLE001 - see module docstring
         return None
     return str(folder)
+
+
+_CONFIGURED = False
+
+
+def configure_jax() -> None:
+    """Enable float64 (every kernel certifies residuals near 1e-12) and the compilation cache, once."""
+    global _CONFIGURED
+    if _CONFIGURED:
+        return
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    enable_compilation_cache()
+    _CONFIGURED = True

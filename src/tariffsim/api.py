@@ -1,105 +1,121 @@
-"""The public API facade. Interfaces (CLI, dashboard, report) import only this module.
+"""The public API facade: one table of every public name and the module that defines it.
 
-Each section below is owned by one part of the package; keep imports here thin.
+``import tariffsim`` (and ``import tariffsim.api``) is instant: nothing here imports
+JAX, NumPy-heavy models or data until a name is first used (PEP 562 module
+``__getattr__``). ``tariffsim.solve`` imports :mod:`tariffsim.models.ge` on first
+access; ``tariffsim.ustr_reciprocal_rate`` imports only the policy layer. The CLI,
+the dashboard and the report reach the library through this table.
+
+To add a public name, add one line to :data:`EXPORTS` (name -> ``"module"`` or
+``"module:attribute"``); the name is then in ``tariffsim.__all__`` too.
 """
 
 from __future__ import annotations
 
-# --- data & world (foundation) ---------------------------------------------
-from .data import catalog, info as dataset_info, list_datasets, load_world, read_world_files  # noqa: F401
+import importlib
+from typing import Any
 
-# --- GE engine ---------------------------------------------------------------
-from .models.ge import Equilibrium, rebase_world, solve  # noqa: F401
+# name -> "module" (the module itself) or "module:attribute"
+EXPORTS: dict[str, str] = {
+    # --- data & world (foundation)
+    "World": "tariffsim.world:World",
+    "catalog": "tariffsim.data.catalog",
+    "dataset_info": "tariffsim.data:info",
+    "list_datasets": "tariffsim.data:list_datasets",
+    "load_world": "tariffsim.data:load_world",
+    "read_world_files": "tariffsim.data:read_world_files",
+    "read_table": "tariffsim.data:read_table",
+    "user_data_dir": "tariffsim.data.catalog:user_data_dir",
+    # --- data updates
+    "ScheduleDiff": "tariffsim.data.update:ScheduleDiff",
+    "UpdateResult": "tariffsim.data.update:UpdateResult",
+    "data_status": "tariffsim.data.update:data_status",
+    "latest_hts_dataset": "tariffsim.data.update:latest_hts_dataset",
+    "schedule_diff": "tariffsim.data.update:schedule_diff",
+    "update_census": "tariffsim.data.update:update_census",
+    "update_hts": "tariffsim.data.update:update_hts",
+    # --- policy
+    "Measure": "tariffsim.policy:Measure",
+    "Schedule": "tariffsim.policy:Schedule",
+    "builtin_schedule": "tariffsim.policy:builtin_schedule",
+    "list_schedules": "tariffsim.policy:list_schedules",
+    "etr": "tariffsim.policy:etr",
+    "us_imports_2024": "tariffsim.policy:us_imports_2024",
+    "ustr_reciprocal_rate": "tariffsim.policy:ustr_reciprocal_rate",
+    "ustr_table": "tariffsim.policy:ustr_table",
+    "fairness_table": "tariffsim.policy:fairness_table",
+    "ntb_aves": "tariffsim.policy:ntb_aves",
+    "japan_tariffs_to_world": "tariffsim.policy:japan_tariffs_to_world",
+    # --- models
+    "Equilibrium": "tariffsim.models.ge:Equilibrium",
+    "rebase_world": "tariffsim.models.ge:rebase_world",
+    "solve": "tariffsim.models.ge:solve",
+    "pe": "tariffsim.models.pe",
+    "BoundModel": "tariffsim.models.base:BoundModel",
+    "bind_model": "tariffsim.models.base:bind_model",
+    "register_model": "tariffsim.models.base:register_model",
+    "OssaEquilibrium": "tariffsim.models.ossa:OssaEquilibrium",
+    "ossa_balance_world": "tariffsim.models.ossa:balance_world",
+    # --- strategy
+    "optimal_tariff": "tariffsim.strategy:optimal_tariff",
+    "nash_tariffs": "tariffsim.strategy:nash_tariffs",
+    "cooperative_tariffs": "tariffsim.strategy:cooperative_tariffs",
+    "OptimalTariffResult": "tariffsim.strategy:OptimalTariffResult",
+    "NashResult": "tariffsim.strategy:NashResult",
+    "CooperativeResult": "tariffsim.strategy:CooperativeResult",
+    "balancing_tariff": "tariffsim.strategy.balancing:balancing_tariff",
+    "BalancingTariffResult": "tariffsim.strategy.balancing:BalancingTariffResult",
+    "fill_fairness_table": "tariffsim.strategy.balancing:fill_fairness_table",
+    "bargain": "tariffsim.strategy.bargain:bargain",
+    "BargainResult": "tariffsim.strategy.bargain:BargainResult",
+    "Deal": "tariffsim.strategy.bargain:Deal",
+    "deal_2025": "tariffsim.strategy.bargain:deal_2025",
+    "threat_2025": "tariffsim.strategy.bargain:threat_2025",
+    "bargain_defaults": "tariffsim.strategy.bargain:policy_defaults",
+    # --- scale
+    "monte_carlo": "tariffsim.scale:monte_carlo",
+    "MonteCarloResult": "tariffsim.scale:MonteCarloResult",
+    "FailedDrawsWarning": "tariffsim.scale:FailedDrawsWarning",
+    "run_sweep": "tariffsim.scale:run_sweep",
+    "read_sweep": "tariffsim.scale:read_sweep",
+    "SweepGrid": "tariffsim.scale:SweepGrid",
+    "SweepRun": "tariffsim.scale:SweepRun",
+    # --- scenarios and runs (application layer)
+    "Scenario": "tariffsim.scenario:Scenario",
+    "builtin_scenario_path": "tariffsim.scenario:builtin_scenario_path",
+    "list_builtin_scenarios": "tariffsim.scenario:list_builtin_scenarios",
+    "load_scenario": "tariffsim.scenario:load_scenario",
+    "parse_scenario": "tariffsim.scenario:parse_scenario",
+    "scenario_schema": "tariffsim.scenario:scenario_schema",
+    "run_scenario": "tariffsim.app:run_scenario",
+    "scenario_baseline": "tariffsim.run:scenario_baseline",
+    "enable_compilation_cache": "tariffsim._jaxcache:enable_compilation_cache",
+    # --- errors
+    "TariffsimError": "tariffsim.errors:TariffsimError",
+    "DataError": "tariffsim.errors:DataError",
+    "ScenarioError": "tariffsim.errors:ScenarioError",
+    "ConvergenceError": "tariffsim.errors:ConvergenceError",
+}
 
-__all__ = [
-    "catalog", "dataset_info", "list_datasets", "load_world", "read_world_files",
-    "Equilibrium", "rebase_world", "solve",
-]
-
-# --- data updates (issue 10) -------------------------------------------------
-from .data.catalog import user_data_dir  # noqa: E402,F401
-from .data.update import (  # noqa: E402,F401
-    ScheduleDiff, UpdateResult, data_status, latest_hts_dataset, schedule_diff, update_census, update_hts,
-)
-
-__all__ += ["user_data_dir", "ScheduleDiff", "UpdateResult", "data_status", "latest_hts_dataset", "schedule_diff",
-            "update_census", "update_hts"]
-
-# --- product-level PE (issue 5) ----------------------------------------------
-from .models import pe  # noqa: E402,F401  (tariffsim.pe.simulate, .simulate_schedule, .post_substitution_imports)
-
-__all__ += ["pe"]
-
-# --- interfaces (issue 7) ----------------------------------------------------
-# Scenario files, the `tariffsim run` report and the dashboard's model. The report
-# package imports this module, so its entry points are bound lazily here.
-from .data import read_table  # noqa: E402,F401  (bundled tables, e.g. HS10 descriptions for the report)
-from .scenario import (  # noqa: E402,F401
-    Scenario, builtin_scenario_path, list_builtin_scenarios, load_scenario, parse_scenario, scenario_schema,
-)
+__all__ = sorted(EXPORTS)
 
 
-def run_scenario(scenario=None, out=None, **kwargs):
-    """Run a scenario (a :class:`Scenario`, a file path, or ``None`` for the US-Japan 2025 bundle).
-
-    Computes every report section, then (when ``out`` is given) writes ``out/report.html``,
-    ``results.json`` and ``tables/*.parquet|csv`` atomically. Returns a ``RunResult``.
-    See :func:`tariffsim.report.runner.run_scenario`.
-    """
-    from .report.runner import run_scenario as _run
-
-    return _run(scenario, out, **kwargs)
-
-
-def scenario_baseline(scenario=None):
-    """The GE baseline of a scenario: its world, re-solved at the baseline schedule's tariffs."""
-    from .report.runner import scenario_baseline as _base
-
-    return _base(scenario)
+def resolve(name: str) -> Any:
+    """The object behind public name ``name`` (imports its module on first use)."""
+    try:
+        target = EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'tariffsim' has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    mod = importlib.import_module(module)
+    return getattr(mod, attr) if attr else mod
 
 
-def enable_compilation_cache(path=None) -> str | None:
-    """Turn on JAX's persistent compilation cache (default ``~/.cache/tariffsim/jax``); returns the folder."""
-    from .report.runner import enable_compilation_cache as _cache
+def __getattr__(name: str) -> Any:
+    obj = resolve(name)
+    globals()[name] = obj
+    return obj
 
-    return _cache(path)
 
-
-__all__ += ["read_table", "Scenario", "builtin_scenario_path", "list_builtin_scenarios", "load_scenario", "parse_scenario",
-            "scenario_schema", "run_scenario", "scenario_baseline", "enable_compilation_cache"]
-
-# --- bargaining & fairness (issue 6) -------------------------------------------
-from .strategy.balancing import BalancingTariffResult, balancing_tariff, fill_fairness_table  # noqa: E402,F401
-from .strategy.bargain import (  # noqa: E402,F401
-    BargainResult, Deal, bargain, deal_2025, policy_defaults as bargain_defaults, threat_2025,
-)
-
-__all__ += ["bargain", "BargainResult", "Deal", "deal_2025", "threat_2025", "bargain_defaults",
-            "balancing_tariff", "BalancingTariffResult", "fill_fairness_table"]
-
-# --- scale (issue 8) -----------------------------------------------------------
-from .scale import (  # noqa: E402,F401
-    FailedDrawsWarning, MonteCarloResult, SweepGrid, SweepRun, monte_carlo, read_sweep, run_sweep,
-)
-
-__all__ += ["monte_carlo", "MonteCarloResult", "run_sweep", "read_sweep", "SweepGrid", "SweepRun",
-            "FailedDrawsWarning"]
-
-# --- policy (issue 4) ----------------------------------------------------------
-from .policy import (  # noqa: E402,F401
-    Measure, Schedule, builtin_schedule, etr, fairness_table, japan_tariffs_to_world, list_schedules, ntb_aves,
-    us_imports_2024, ustr_reciprocal_rate, ustr_table,
-)
-
-__all__ += ["Measure", "Schedule", "builtin_schedule", "list_schedules", "etr", "us_imports_2024",
-            "ustr_reciprocal_rate", "ustr_table", "fairness_table", "ntb_aves", "japan_tariffs_to_world"]
-
-# --- strategy core + ossa (issues 6, 11) -----------------------------------------
-from .models.base import BoundModel, bind_model, register_model  # noqa: E402,F401
-from .models.ossa import OssaEquilibrium, balance_world as ossa_balance_world  # noqa: E402,F401
-from .strategy import (  # noqa: E402,F401
-    CooperativeResult, NashResult, OptimalTariffResult, cooperative_tariffs, nash_tariffs, optimal_tariff,
-)
-
-__all__ += ["optimal_tariff", "nash_tariffs", "cooperative_tariffs", "OptimalTariffResult", "NashResult",
-            "CooperativeResult", "BoundModel", "bind_model", "register_model", "OssaEquilibrium", "ossa_balance_world"]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(EXPORTS))

@@ -1,4 +1,4 @@
-"""Command-line interface (typer). Imports only :mod:`tariffsim.api` (and :mod:`tariffsim.scenario`).
+"""Command-line interface (typer). Reaches the library through :mod:`tariffsim.api` (lazy: ``--help`` imports no JAX).
 
 User errors (:class:`TariffsimError`) print one line and exit 2; anything else is
 a bug: exit 1, traceback only with ``--debug``. Every command has ``--help``;
@@ -42,6 +42,7 @@ app.add_typer(data_app, name="data")
 _STATE = {"debug": False}
 WORLD_OPT = typer.Option("world_io_7x44_2017", "--world", help="World dataset (tariffsim data list) or a folder of tidy files.")
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+DEFAULTS_OPT = typer.Option(False, "--defaults", help="Accept an empty (or comments-only) scenario file: every field at its default.")
 
 
 @app.callback()
@@ -87,13 +88,6 @@ def _print_table(df, title: str | None = None, digits: int = 3) -> None:
     Console().print(t)
 
 
-def _need(name: str, what: str):
-    fn = getattr(api, name, None)
-    if fn is None:
-        raise TariffsimError(f"{what} is not available in this version of tariffsim (tariffsim.{name})")
-    return fn
-
-
 # --------------------------------------------------------------------------- data
 @data_app.command("list")
 def data_list(as_json: bool = JSON_OPT) -> None:
@@ -137,16 +131,17 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the scenario's outputs.dir, else ./out)."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json to stdout instead of the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    defaults: bool = DEFAULTS_OPT,
 ) -> None:
     """Run a scenario and write OUT/report.html, results.json and tables/*.parquet|csv (atomically)."""
-    scn = api.load_scenario(str(scenario) if scenario is not None else None)
-    if out is None and scn.outputs.dir is None:
-        out = Path("out")
+    scn = api.load_scenario(str(scenario) if scenario is not None else None, defaults=defaults)
+    if out is None:   # outputs.dir must stay inside the scenario's folder; --out may go anywhere
+        out = scn.output_dir(None) or Path("out")
     show = not (as_json or quiet)
     if show:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from .report.sections import SECTIONS
+        from .run.sections import SECTIONS
 
         with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
                       transient=True) as prog:
@@ -189,9 +184,11 @@ def _print_summary(res) -> None:
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="Scenario YAML to check."),
              as_json: bool = JSON_OPT,
-             world: bool = typer.Option(True, "--world/--no-world", help="Also load the world and check country and sector codes.")) -> None:
+             world: bool = typer.Option(True, "--world/--no-world", help="Also load the world and check country and sector codes."),
+             defaults: bool = DEFAULTS_OPT) -> None:
     """Check a scenario file: YAML, fields, values, references (and codes against its world)."""
-    scn = api.load_scenario(str(scenario))
+    scn = api.load_scenario(str(scenario), defaults=defaults)
+    scn.output_dir(None)
     if world:
         _check_world(scn)
     if as_json:
@@ -250,7 +247,7 @@ def formula(
     as_json: bool = JSON_OPT,
 ) -> None:
     """The USTR April-2025 reciprocal-tariff formula: rate = max(10%, ceil((m - x) / (4 * 0.25 * m) / 2))."""
-    rate_fn = _need("ustr_reciprocal_rate", "the USTR formula")
+    rate_fn = api.ustr_reciprocal_rate
     if imports is not None or exports is not None:
         if imports is None or exports is None:
             raise ScenarioError("--imports and --exports go together (USD bn)")
@@ -263,7 +260,7 @@ def formula(
         else:
             typer.echo(_ustr_line(row))
         return
-    table_fn = _need("ustr_table", "the USTR reciprocal table")
+    table_fn = api.ustr_table
     df = table_fn()
     if partner is not None:
         import polars as pl
@@ -330,7 +327,7 @@ def optimal(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Best-response (optimal) tariffs of COUNTRY, other tariffs fixed at the world's."""
-    fn = _need("optimal_tariff", "optimal tariffs")
+    fn = api.optimal_tariff
     w = _load_world(world)
     res = fn(w, country.upper(), structure=structure, closure=closure, bounds=(0.0, upper))
     tab = res.summary()
@@ -355,7 +352,7 @@ def nash(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Nash tariff war among PLAYERS (iterated best responses); others keep the world's tariffs."""
-    fn = _need("nash_tariffs", "Nash tariff wars")
+    fn = api.nash_tariffs
     w = _load_world(world)
     res = fn(w, [p.upper() for p in players], structure=structure, closure=closure, bounds=(0.0, upper))
     tab = res.summary() if hasattr(res, "summary") else None
@@ -378,7 +375,6 @@ def bargain(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Nash bargaining and the Pareto frontier of a scenario's bargaining task (and where the deal sits)."""
-    _need("bargain", "Nash bargaining")
     scn = api.load_scenario(str(scenario) if scenario is not None else None)
     if not scn.strategy.bargain:
         raise ScenarioError(f"{scn.path}: strategy.bargain: the scenario has no bargaining task")
@@ -421,31 +417,21 @@ def dashboard(
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
-# --------------------------------------------------------------------------- registration hooks
-def _register_sweep(app: typer.Typer) -> None:
-    """The scale part's `sweep` command (tariffsim.api.run_sweep); labelled unavailable when absent."""
-    register = getattr(api, "register_sweep_command", None)
-    if register is not None:
-        register(app)
-        return
+# --------------------------------------------------------------------------- sweeps
+@app.command()
+def sweep(grid: Path = typer.Argument(..., help="Sweep grid YAML (see docs/uncertainty.md)."),
+          out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the grid's out, else <grid>_sweep)."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="'serial', a dask address tcp://host:port, or none for a local cluster."),
+          workers: Optional[int] = typer.Option(None, "--workers", help="Local dask workers (default: min(4, CPUs))."),
+          as_json: bool = JSON_OPT) -> None:
+    """Run a parameter sweep over a grid of scenarios (resumable; Parquet parts)."""
+    res = api.run_sweep(grid, out, scheduler, n_workers=workers, progress=not as_json)
+    if as_json:
+        _echo_json({k: getattr(res, k) for k in ("out", "scenarios", "chunks", "computed", "skipped", "failed",
+                                                 "seconds", "scheduler")})
+    else:
+        typer.echo(str(res))
 
-    @app.command()
-    def sweep(grid: Path = typer.Argument(..., help="Sweep grid YAML (see docs/uncertainty.md)."),
-              out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the grid's out, else <grid>_sweep)."),
-              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="'serial', a dask address tcp://host:port, or none for a local cluster."),
-              workers: Optional[int] = typer.Option(None, "--workers", help="Local dask workers (default: min(4, CPUs))."),
-              as_json: bool = JSON_OPT) -> None:
-        """Run a parameter sweep over a grid of scenarios (resumable; Parquet parts)."""
-        fn = _need("run_sweep", "sweep")
-        res = fn(grid, out, scheduler, n_workers=workers, progress=not as_json)
-        if as_json:
-            _echo_json({k: getattr(res, k) for k in ("out", "scenarios", "chunks", "computed", "skipped", "failed",
-                                                     "seconds", "scheduler") if hasattr(res, k)})
-        else:
-            typer.echo(str(res))
-
-
-_register_sweep(app)
 
 from .cli_update import register as _register_update  # noqa: E402
 

@@ -1,10 +1,13 @@
-"""The `tariffsim run` report: sections (one function each), plotly figures, HTML, atomic outputs.
+"""The `tariffsim run` report: renders a :class:`~tariffsim.run.RunResult` as HTML, JSON, Parquet and CSV.
 
-Imports only :mod:`tariffsim.api` and :mod:`tariffsim.scenario`.
+Presentation only: nothing here computes a model result. Figures come from the
+run's figure specs (:mod:`.figures`), tables from its table views (:mod:`.tables`),
+outputs are written atomically (:mod:`.write`).
 """
 
 from __future__ import annotations
 
-from .runner import RunResult, SectionResult, run_scenario, scenario_baseline
+from .html import render_report
+from .write import check_out, write_outputs
 
-__all__ = ["RunResult", "SectionResult", "run_scenario", "scenario_baseline"]
+__all__ = ["render_report", "write_outputs", "check_out"]

@@ -11,6 +11,10 @@ Both solve many GE problems through one vmapped, chunked kernel
 
 from __future__ import annotations
 
+from .._jaxcache import configure_jax as _configure_jax
+
+_configure_jax()
+
 from .montecarlo import (
     DEFAULT_THETA_CV, FailedDrawsWarning, MonteCarloResult, default_chunk_size, draw_theta, monte_carlo,
     theta_standard_errors,

@@ -5,6 +5,11 @@ Model-agnostic: every function drives a :class:`~tariffsim.models.base.BoundMode
 ``evaluate`` and never looks inside the model.
 """
 
+from .._jaxcache import configure_jax as _configure_jax
+
+_configure_jax()
+
+
 from .cooperative import CooperativeResult, common_improvement, cooperative_tariffs
 from .nash import NashResult, nash_tariffs
 from .optimal import OptimalTariffResult, optimal_tariff
