@@ -367,7 +367,7 @@ def read_table(path: str | os.PathLike, *, what: str = "table", error: type[Tari
     """A CSV or Parquet file (by suffix: ``.parquet``, else CSV) as a polars DataFrame, read under the guards.
 
     CSV text must be UTF-8 (a BOM is dropped, CRLF accepted); parser failures become
-    one-line ``error``\\ s ``NAME: cannot parse (...)``.
+    one-line ``error`` exceptions ``NAME: cannot parse (...)``.
     """
     import polars as pl
 

@@ -1,19 +1,25 @@
-"""Schedules: ordered measures, the built-in 2018-2025 US timeline, and named snapshots of it.
+"""Schedules: ordered measures, the built-in 2018-2026 US timeline, and named snapshots of it.
 
 A built-in schedule is the timeline *as known on a cutoff date*: measures announced after the cutoff are left out,
 and an end date announced after the cutoff is dropped (the measure was then expected to stay). So
 ``liberation-day-2025-04-02`` keeps the EO 14257 Annex I country rates in force indefinitely, while
-``pause-2025-04-10`` ends them on 9 April and holds China at 125%.
+``pause-2025-04-10`` ends them on 9 April and holds China at 125%. From the ``post-ruling-2026-02-24`` cutoff on,
+every IEEPA measure ends on the convention's ``ieepa_last_day`` with status *struck down* (*Learning Resources, Inc.
+v. Trump*, 607 U.S. ___ (2026), Nos. 24-1287 and 25-250; EO "Ending Certain Tariff Actions", FR 2026-03832).
 
-Sources: ``us_tariff_actions_2025/stacking_rules.md`` (citations to HTS ch. 99 and the Budget Lab tracker) and the
+Built-in schedules answer for dates in [:data:`DATE_MIN`, :data:`DATE_MAX`] (``baseline-2024`` also for 2024);
+a date after :data:`TODAY` gives a :class:`~tariffsim.errors.ScheduledDateWarning` (its measures are *scheduled*).
+
+Sources: ``us_tariff_actions_2025/stacking_rules.md``, ``us_tariff_actions_2026/stacking_rules_2026.md`` and the
 Federal Register texts cited per measure. Items marked *verify* rest on the data folder's notes, not a primary text.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -21,10 +27,14 @@ import numpy as np
 import polars as pl
 
 from ..data import read_table
-from ..errors import ScenarioError
-from ._data import as_date, base
+from ..errors import ScenarioError, ScheduledDateWarning
+from ._data import as_date, base, flat_usmca_row_shares, usmca_row_shares
+from ._entry import Entry, entry
+from .conventions import DEFAULT_CONVENTION, FLAT_USMCA_2025, Convention, get_convention
 from .measures import Measure
-from .stacking import stack, to_frame
+from .stacking import MeasureCache, stack, to_frame
+from .timeline_2026 import METALS_2026, timeline_2026
+from .to_world import sector_rates
 
 D = date.fromisoformat
 
@@ -56,8 +66,7 @@ def _rate_map(col: str, drop: Iterable[str] = ()) -> dict[str, float]:
     return {k: float(v) for k, v in zip(r["iso3"], r[col]) if k not in set(drop)}
 
 
-@lru_cache(maxsize=1)
-def _timeline() -> tuple[_Entry, ...]:
+def _timeline_2025() -> tuple[Entry, ...]:
     e: list[_Entry] = [
         # ---------------- Section 232 steel & aluminium ----------------
         _m("s232-steel-2018", "s232", 0.25, "2018-03-23", end="2025-03-11", announced="2018-03-08",
@@ -239,6 +248,13 @@ def _timeline() -> tuple[_Entry, ...]:
     return tuple(e)
 
 
+#: The law as of this date is ``current``; later dates are *scheduled*.
+TODAY = D("2026-12-02")
+#: Date range of the built-in schedules (the 2025-2026 timeline; ``baseline-2024`` also covers 2024).
+DATE_MIN, DATE_MAX = D("2025-01-01"), D("2026-12-31")
+IEEPA_LAYERS = ("ieepa_reciprocal", "ieepa_fentanyl", "ieepa_country")
+RULING = D("2026-02-20")
+
 #: name -> (cutoff date, description)
 BUILTIN: dict[str, tuple[date, str]] = {
     "baseline-2024": (D("2024-12-31"), "measures in force in 2024: MFN, Section 232 (2018) with country "
@@ -249,13 +265,24 @@ BUILTIN: dict[str, tuple[date, str]] = {
     "august-2025": (D("2025-08-07"), "EO 14326 country rates from 7 August 2025 (Japan +15% on top of MFN)"),
     "japan-deal-2025-09": (D("2025-09-16"), "EO 14345: Japan 15% all-in floor (retroactive to 7 Aug), autos and "
                            "parts 15% all-in from 16 Sept 2025"),
-    "latest": (D("2025-12-31"), "every 2025 measure in the data through 31 December 2025"),
+    "end-2025": (D("2025-12-31"), "every 2025 measure in the data as known on 31 December 2025 (IEEPA in force)"),
+    "post-ruling-2026-02-24": (D("2026-02-24"), "after Learning Resources v. Trump: IEEPA duties struck down, "
+                               "Section 122 10% from 24 February 2026 (150 days)"),
+    "section122-2026": (D("2026-07-21"), "the Section 122 regime in its last days: S122 10%, the April 2026 "
+                        "metals annexes, semiconductors 232, China 301"),
+    "forced-labor-301-2026-07-24": (D("2026-07-24"), "Section 122 expired; forced-labor Section 301 tiers from "
+                                    "24 July 2026 (Japan 12.5% net of MFN), Brazil 301 +25%"),
+    "current": (TODAY, "today's law (2 December 2026), with the measures already announced for later dates"),
+    "latest": (DATE_MAX, "every 2025-2026 measure in the data through 31 December 2026"),
 }
 
 
 @dataclass(frozen=True)
 class Schedule:
     """An ordered list of measures; ``at(date)`` stacks them for every (hs10, partner) of the 2024 US imports.
+
+    ``meta`` of a built-in schedule carries its ``cutoff``, ``convention`` and valid date range; a user schedule
+    uses the default convention's USMCA shares and accepts any date.
 
     Examples
     --------
@@ -279,27 +306,76 @@ class Schedule:
                 raise ScenarioError(f"schedule {self.name}: duplicate measure name {m.name!r}")
             seen.add(m.name)
 
+    @property
+    def convention(self) -> Convention:
+        """The measurement convention (USMCA shares etc.) this schedule is evaluated under."""
+        return get_convention(self.meta.get("convention", DEFAULT_CONVENTION))
+
+    @cached_property
+    def _cache(self) -> MeasureCache:
+        c = self.convention
+        usmca = (flat_usmca_row_shares(FLAT_USMCA_2025) if c.usmca == "flat_2025" else usmca_row_shares(c.usmca))
+        return MeasureCache(usmca)
+
+    def check_date(self, d: Any) -> date:
+        """Parse ``d``; ScenarioError outside the schedule's range, ScheduledDateWarning after :data:`TODAY`."""
+        dd = as_date(d, f"schedule {self.name}: date")
+        lo, hi = self.meta.get("valid_from"), self.meta.get("valid_to")
+        if lo is not None and not lo <= dd <= hi:
+            raise ScenarioError(f"schedule {self.name}: date {dd} outside its range {lo} .. {hi}")
+        if dd > TODAY and self.meta.get("cutoff") is not None:
+            warnings.warn(f"schedule {self.name}: {dd} is after today ({TODAY}); measures in force then are "
+                          f"scheduled, not yet law in force", ScheduledDateWarning, stacklevel=3)
+        return dd
+
     # ----------------------------------------------------------------- rates
     def arrays(self, d: Any) -> dict[str, np.ndarray]:
         """Layer arrays aligned with the base rows (fast path for ETR and GE aggregation)."""
-        return stack(self.measures, as_date(d, f"schedule {self.name}: date"))
+        return stack(self.measures, self.check_date(d), cache=self._cache)
 
     def at(self, d: Any) -> pl.DataFrame:
-        """Rates on date ``d``: ``hs10, partner, tariff_rate`` (all layers stacked, fraction) and the layers
-        ``mfn_rate, s232_rate, ieepa_rate, fentanyl_rate, s301_rate, other_rate``."""
+        """Rates on date ``d``: ``hs10, partner, tariff_rate`` (all layers stacked, fraction) and one
+        ``<layer>_rate`` column per layer (``mfn_rate, s232_rate, ieepa_rate, fentanyl_rate, ...``)."""
         return to_frame(self.arrays(d))
 
     def lookup(self, hs10: str, partner: str, d: Any) -> pl.DataFrame:
-        """One (hs10, partner) row of :meth:`at` (DataError-free: ScenarioError if the pair had no 2024 imports)."""
+        """One (hs10, partner) row of :meth:`at` (ScenarioError if the pair had no 2024 imports)."""
         b = base()
-        arr = self.arrays(d)
         pos = np.searchsorted(b.hs10_codes, hs10)
         if pos >= len(b.hs10_codes) or b.hs10_codes[pos] != hs10 or partner not in b.partners:
             raise ScenarioError(f"lookup: hs10 {hs10!r} x partner {partner!r} has no 2024 US imports")
         rows = np.nonzero((b.h_idx == pos) & (b.p_idx == b.partners.index(partner)))[0]
         if rows.size == 0:
             raise ScenarioError(f"lookup: hs10 {hs10!r} x partner {partner!r} has no 2024 US imports")
+        arr = self.arrays(d)
         return to_frame({k: v[rows] for k, v in arr.items()}, _Sub(b, rows))
+
+    def status(self, d: Any) -> pl.DataFrame:
+        """Legal status of every measure on ``d``: ``name, layer, start, end, status`` with status one of
+        ``in_force``, ``scheduled``, ``suspended``, ``ended``, ``struck_down`` (seen from :data:`TODAY`)."""
+        dd = self.check_date(d)
+        return pl.DataFrame([{"name": m.name, "layer": m.layer, "start": m.start, "end": m.end,
+                              "status": m.status(dd, TODAY)} for m in self.measures],
+                            schema_overrides={"end": pl.Date})
+
+    def change_dates(self, start: Any, end: Any) -> list[date]:
+        """Dates in [start, end] on which some measure starts, ends (the day after its last day) or its product
+        list changes, with ``start`` first."""
+        from datetime import timedelta
+
+        from .stacking import _list_dates
+
+        lo, hi = self.check_date(start), self.check_date(end)
+        ds = {lo}
+        lists = set()
+        for m in self.measures:
+            ds.add(m.start)
+            if m.end is not None:
+                ds.add(m.end + timedelta(days=1))
+            lists |= {c[5:] for c in (*m.products, *m.exclude_products, *m.product_scale) if c.startswith("list:")}
+        for name in lists:
+            ds |= set(_list_dates().get(name, ()))
+        return sorted(x for x in ds if lo <= x <= hi)
 
     # -------------------------------------------------------------- editing
     def with_measures(self, *measures: Measure | Mapping[str, Any], name: str | None = None) -> "Schedule":
@@ -312,41 +388,47 @@ class Schedule:
         unknown = set(names) - {m.name for m in self.measures}
         if unknown:
             raise ScenarioError(f"schedule {self.name}: no measure named {', '.join(sorted(unknown))}")
-        return Schedule(self.name, tuple(m for m in self.measures if m.name not in names), self.description)
+        return Schedule(self.name, tuple(m for m in self.measures if m.name not in names), self.description,
+                        dict(self.meta))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Schedule":
-        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file.
-
-        The file is read by :func:`tariffsim.safe_load.load_yaml` (regular file, size, UTF-8,
-        YAML limits, duplicate keys refused); problems are one-line ``ScenarioError``\ s.
-        """
-        from .. import safe_load
+        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file (safe_load)."""
+        import yaml
 
         p = Path(path)
-        doc = safe_load.load_yaml(p, what="schedule file", error=ScenarioError)
+        if p.exists() and not p.is_file():  # a folder, or a FIFO that would block forever
+            raise ScenarioError(f"{p}: cannot read schedule (not a regular file)")
+        try:
+            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ScenarioError(f"{p}: cannot read schedule ({type(exc).__name__})") from None
+        except ValueError as exc:  # YAML's date constructor: 2025-02-30
+            raise ScenarioError(f"{p}: cannot read schedule (invalid value: {exc})") from None
         return cls.from_dict(doc, source=str(p))
 
     @classmethod
     def from_dict(cls, doc: Any, *, source: str = "schedule") -> "Schedule":
-        """Build from a mapping ``{name, base?, description?, measures: [measure dicts]}``."""
+        """Build from a mapping ``{name, base?, convention?, description?, measures: [measure dicts]}``."""
         if isinstance(doc, list):
             doc = {"measures": doc}
         if not isinstance(doc, Mapping):
             raise ScenarioError(f"{source}: expected a mapping with a 'measures' list")
-        unknown = set(doc) - {"name", "base", "description", "measures"}
+        unknown = set(doc) - {"name", "base", "convention", "description", "measures"}
         if unknown:
             raise ScenarioError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
         ms = doc.get("measures") or []
         if not isinstance(ms, list):
             raise ScenarioError(f"{source}: 'measures' must be a list")
-        start = builtin_schedule(doc["base"]) if doc.get("base") else Schedule(str(doc.get("name", source)), ())
+        conv = str(doc.get("convention", DEFAULT_CONVENTION))
+        start = (builtin_schedule(doc["base"], convention=conv) if doc.get("base")
+                 else Schedule(str(doc.get("name", source)), (), meta={"convention": get_convention(conv).name}))
         out = start.with_measures(*ms, name=str(doc.get("name", start.name)))
         return replace(out, description=str(doc.get("description", out.description)))
 
     # --------------------------------------------------------------- output
     def summary(self) -> pl.DataFrame:
-        """One row per measure: name, layer, rule, rate, scope, dates, authority, citation."""
+        """One row per measure: name, layer, rule, rate, scope, dates, status today, authority, citation."""
         def fmt_rate(r: Any) -> str:
             if r is None:
                 return "per product list"
@@ -356,16 +438,13 @@ class Schedule:
         return pl.DataFrame([{
             "name": m.name, "layer": m.layer, "rule": m.rule, "rate": fmt_rate(m.rate),
             "products": ", ".join(m.products), "partners": ", ".join(m.partners),
-            "start": m.start, "end": m.end, "authority": m.authority, "citation": m.citation,
+            "start": m.start, "end": m.end, "status_today": m.status(TODAY, TODAY), "authority": m.authority,
+            "citation": m.citation,
         } for m in self.measures], schema_overrides={"end": pl.Date})
 
     def to_world(self, world: Any, d: Any, *, relative_to: Any = None) -> np.ndarray:
-        """(N, N, S) tariffs for a GE world with the US import tariffs replaced by this schedule on ``d``.
-
-        See :func:`tariffsim.policy.to_world.schedule_to_world`.
-        """
-        from .to_world import schedule_to_world
-
+        """(N, N, S) tariffs for a GE world with the US import tariffs replaced by this schedule on ``d``
+        (:func:`schedule_to_world`)."""
         return schedule_to_world(self, world, d, relative_to=relative_to)
 
     def __repr__(self) -> str:
@@ -383,14 +462,33 @@ class _Sub:
         self.value_usd = b.value_usd[rows]
 
 
-def _snapshot(cutoff: date) -> tuple[Measure, ...]:
+EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab"}
+
+
+@lru_cache(maxsize=16)
+def _timeline(conv: Convention) -> tuple[Entry, ...]:
+    """The whole 2018-2026 timeline under ``conv`` (exempt list swapped in; IEEPA ends applied per snapshot)."""
     out = []
-    for e in _timeline():
+    for e in _timeline_2025() + timeline_2026(conv):
+        m = e.measure
+        if conv.exempt_list != "annex_ii":
+            new = EXEMPT_LISTS[conv.exempt_list]
+            m = replace(m, exclude_products=tuple(new if c == ANNEX_II[0] else c for c in m.exclude_products))
+        out.append(replace(e, measure=m))
+    return tuple(out)
+
+
+def _snapshot(cutoff: date, conv: Convention) -> tuple[Measure, ...]:
+    out = []
+    for e in _timeline(conv):
         if e.announced > cutoff:
             continue
         m = e.measure
         if e.end_announced is not None and e.end_announced > cutoff:
-            m = replace(m, end=None)
+            m = replace(m, end=None, end_reason="")
+        if cutoff >= RULING and m.layer in IEEPA_LAYERS and (m.end is None or m.end > conv.ieepa_last_day):
+            m = replace(m, end=conv.ieepa_last_day, end_reason="struck_down",
+                        citation=m.citation + "; struck down: Learning Resources v. Trump (2026-02-20)")
         out.append(m)
     return tuple(out)
 
@@ -400,29 +498,27 @@ def list_schedules() -> list[str]:
     return list(BUILTIN)
 
 
-EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab"}
-
-
 @lru_cache(maxsize=None)
-def builtin_schedule(name: str, *, exempt_list: str = "annex_ii") -> Schedule:
-    """A built-in schedule by name (see :data:`BUILTIN`).
+def builtin_schedule(name: str, *, convention: str = DEFAULT_CONVENTION, exempt_list: str | None = None) -> Schedule:
+    """A built-in schedule by name (see :data:`BUILTIN`) under a named convention
+    (:data:`tariffsim.policy.conventions.CONVENTIONS`; default ``budgetlab``).
 
-    ``exempt_list`` picks the IEEPA product exemptions: ``"annex_ii"`` (EO 14257 Annex II as published in April 2025
-    plus the dated amendments; $8bn of 2024 imports from Japan) or ``"budgetlab"`` (Budget Lab's HS10 union over
-    all Annex II revisions, incl. US note 2(v)(iii), ITA and Berman-amendment goods; $44bn from Japan). The true 2025
-    coverage lies between the two (us_tariff_actions_2025/SOURCES.md).
+    ``exempt_list`` overrides the convention's IEEPA product exemptions: ``"annex_ii"`` (EO 14257 Annex II as
+    published in April 2025 plus the dated amendments; $8bn of 2024 imports from Japan) or ``"budgetlab"`` (Budget
+    Lab's HTS10 union over all Annex II revisions, incl. US note 2(v)(iii), ITA and Berman-amendment goods; $44bn
+    from Japan). The true 2025 coverage lies between the two (us_tariff_actions_2025/SOURCES.md).
     """
     if name not in BUILTIN:
         raise ScenarioError(f"unknown schedule {name!r}; known: {', '.join(BUILTIN)}")
-    if exempt_list not in EXEMPT_LISTS:
-        raise ScenarioError(f"unknown exempt_list {exempt_list!r}; known: {', '.join(EXEMPT_LISTS)}")
+    conv = get_convention(convention)
+    if exempt_list is not None:
+        if exempt_list not in EXEMPT_LISTS:
+            raise ScenarioError(f"unknown exempt_list {exempt_list!r}; known: {', '.join(EXEMPT_LISTS)}")
+        conv = replace(conv, name=f"{conv.name}+{exempt_list}", exempt_list=exempt_list)
     cutoff, desc = BUILTIN[name]
-    ms = _snapshot(cutoff)
-    if exempt_list != "annex_ii":
-        new = EXEMPT_LISTS[exempt_list]
-        ms = tuple(replace(m, exclude_products=tuple(new if c == ANNEX_II[0] else c for c in m.exclude_products))
-                   for m in ms)
-    return Schedule(name, ms, desc, {"cutoff": cutoff, "exempt_list": exempt_list})
+    lo = D("2024-01-01") if name == "baseline-2024" else DATE_MIN
+    return Schedule(name, _snapshot(cutoff, conv), desc, {"cutoff": cutoff, "convention": conv,
+                                                         "valid_from": lo, "valid_to": DATE_MAX})
 
 
 def as_schedule(s: "Schedule | str") -> Schedule:
@@ -434,5 +530,53 @@ def as_schedule(s: "Schedule | str") -> Schedule:
     raise ScenarioError(f"expected a Schedule or a schedule name, got {type(s).__name__}")
 
 
-__all__ = ["Schedule", "builtin_schedule", "list_schedules", "as_schedule", "BUILTIN", "USMCA_SHARE",
-           "US_AUTO_CONTENT_SHARE"]
+def schedule_to_world(schedule: "Schedule | str", world: Any, d: Any, *, relative_to: Any = None,
+                      importer: str = "USA") -> np.ndarray:
+    """World tariff array (N, N, S) with ``importer``'s tariffs replaced by the schedule's sector aggregates on ``d``.
+
+    Sector aggregation: :func:`tariffsim.policy.to_world.sector_rates` (import-weighted means through the HS ->
+    ICIO crosswalk).
+
+    Parameters
+    ----------
+    schedule : :class:`Schedule` or built-in name.
+    world : a :class:`tariffsim.World` (``world_io_7x44_2017`` or any world with ICIO 44 sector codes, or one
+        sector).
+    d : date of the schedule.
+    relative_to : optional date: add the schedule's change between ``relative_to`` and ``d`` to the world's own
+        tariffs instead of replacing them (keeps the world's base-year calibration), e.g. ``"2025-01-01"``.
+    importer : region whose import tariffs the schedule gives (US schedules: ``"USA"``).
+
+    Returns
+    -------
+    numpy array (N, N, S), a copy; pass to ``tariffsim.solve(world, tariffs=...)``.
+    """
+    from ..errors import DataError
+
+    s = as_schedule(schedule)
+    if importer not in world.regions:
+        raise DataError(f"to_world: world {world.name!r} has no region {importer!r}")
+    j = world.regions.index(importer)
+    new, w = sector_rates(world, s.arrays(d)["tariff"], importer)
+    t = np.array(world.tariffs, dtype=np.float64, copy=True)
+    has = w > 0
+    if relative_to is None:
+        t[:, j, :] = np.where(has, new, t[:, j, :])
+    else:
+        old, _ = sector_rates(world, s.arrays(relative_to)["tariff"], importer)
+        t[:, j, :] = np.where(has, t[:, j, :] + (new - old), t[:, j, :])
+    t[j, j, :] = 0.0
+    return t
+
+
+def sector_table(schedule: "Schedule | str", world: Any, d: Any, importer: str = "USA") -> pl.DataFrame:
+    """Tidy ``exporter, sector, tariff_rate, value_usd`` of the schedule's sector aggregates (cells with imports)."""
+    mean, w = sector_rates(world, as_schedule(schedule).arrays(d)["tariff"], importer)
+    rows = [{"exporter": world.regions[i], "sector": world.sectors[k], "tariff_rate": float(mean[i, k]),
+             "value_usd": float(w[i, k])} for i in range(len(world.regions)) for k in range(len(world.sectors))
+            if w[i, k] > 0]
+    return pl.DataFrame(rows)
+
+
+__all__ = ["Schedule", "builtin_schedule", "list_schedules", "as_schedule", "schedule_to_world", "sector_table",
+           "BUILTIN", "TODAY", "DATE_MIN", "DATE_MAX", "US_AUTO_CONTENT_SHARE"]

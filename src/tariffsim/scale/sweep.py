@@ -14,9 +14,19 @@ Scenarios are numbered in grid order (tariff slowest, transfer fastest) and cut
 into chunks of ``chunk_size``; each chunk is one task that solves its scenarios
 batched (:mod:`tariffsim.scale._kernel`) and returns a tidy table, which the
 client appends to the output folder as ``part-<chunk>.parquet`` (atomic write).
-A rerun skips chunks already written (resumable); the folder's ``grid.json``
-guards against resuming with a different grid. The results do not depend on
-the scheduler: a serial run and a cluster run write identical tables.
+A rerun skips chunks already written (resumable, after SIGINT, SIGKILL or a lost
+cluster); the folder's ``grid.json`` guards against resuming with a different
+grid. The results do not depend on the scheduler: a serial run and a cluster run
+write identical tables.
+
+Limits (issue 21/22, ``docs/reliability.md``): the grid's size is computed from its
+axes before anything is allocated and may not exceed :data:`MAX_GRID_SCENARIOS`
+scenarios or :data:`MAX_GRID_CHUNKS` chunks; scenarios are generated lazily, each
+chunk computing only its own rows from their indices; at most a few chunks per
+worker are in flight. On dask, a chunk whose task fails is retried ``retries``
+times (a worker death counts as a failure), and if no chunk finishes for
+``progress_timeout_s`` seconds (workers lost and not restarted) the sweep stops
+with one line naming the chunks not done; rerunning resumes.
 
 Example ``GRID.yaml``::
 
@@ -39,6 +49,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +59,8 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ScenarioError
+from .. import safe_load
+from ..errors import ScenarioError, TariffsimError
 from ..models import ge
 from . import _kernel
 from .montecarlo import FailedDrawsWarning
@@ -58,14 +70,50 @@ COLUMNS = ("scenario", "tariff", "retaliation", "transfer", "region", "welfare_h
            "exports_usd_mn", "imports_usd_mn", "tariff_revenue_usd_mn", "trade_balance_usd_mn", "converged",
            "residual")
 
+#: Most scenarios in one grid (tariff x retaliation x transfer values).
+MAX_GRID_SCENARIOS = 1_000_000
+#: Most chunks (tasks and Parquet parts) in one grid: raise chunk_size for larger grids.
+MAX_GRID_CHUNKS = 20_000
+#: Largest estimated memory of one chunk's arrays (chunk_size x regions^2 x sectors x 8 bytes x 4).
+MAX_CHUNK_BYTES = 2 << 30
+#: Default seconds without any chunk finishing before a dask sweep gives up (workers lost).
+DEFAULT_PROGRESS_TIMEOUT_S = 300.0
+
+
+def _numbers(v: Any, name: str) -> Any:
+    """Axis values must be YAML numbers: text such as '０.２' (full-width digits) or '24%' is refused."""
+    if isinstance(v, list):
+        for x in v:
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise ValueError(f"{name}: values must be numbers (0.24, not '24%' or text), got {x!r}")
+    return v
+
 
 class Range(BaseModel):
     """Evenly spaced values ``from .. to`` (inclusive), ``steps`` of them."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-    start: float = Field(alias="from")
-    stop: float = Field(alias="to")
+    start: float = Field(alias="from", allow_inf_nan=False)
+    stop: float = Field(alias="to", allow_inf_nan=False)
     steps: int = Field(ge=1, le=100_000)
+
+    @field_validator("start", "stop", "steps", mode="before")
+    @classmethod
+    def _strict_number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"must be a number, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Range":
+        if self.steps > 1 and not self.start < self.stop:
+            raise ValueError(f"from ({self.start:g}) must be below to ({self.stop:g}) when steps > 1")
+        if self.steps == 1 and self.start != self.stop:
+            raise ValueError("steps: 1 needs from == to (or give a list)")
+        return self
+
+    def __len__(self) -> int:
+        return self.steps
 
     def values(self) -> list[float]:
         return [float(v) for v in np.linspace(self.start, self.stop, self.steps)]
@@ -90,26 +138,39 @@ class SweepGrid(BaseModel):
     closure: Literal["fixed", "balanced"] = "fixed"
     chunk_size: int = Field(16, ge=1, le=100_000, description="scenarios per task and per Parquet part")
     out: str | None = Field(None, description="output folder (relative to the grid file); default <grid stem>_sweep")
+    retries: int = Field(2, ge=0, le=10, description="dask: times a failed chunk (a task error or a lost worker) is retried")
+    progress_timeout_s: float = Field(DEFAULT_PROGRESS_TIMEOUT_S, gt=0, le=86_400,
+                                      description="dask: give up when no chunk finishes for this many seconds")
 
     @field_validator("tariff", "retaliation", "transfer", mode="before")
     @classmethod
-    def _axis(cls, v: Any) -> Any:
+    def _axis(cls, v: Any, info) -> Any:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return [float(v)]
-        return v
+        return _numbers(v, info.field_name)
 
     @model_validator(mode="after")
     def _check(self) -> "SweepGrid":
         if self.home == self.partner:
             raise ValueError("home and partner must differ")
-        for name in ("tariff", "retaliation", "transfer"):
-            vals = self.values(name)
-            if not vals:
+        sizes = [len(getattr(self, name)) for name in ("tariff", "retaliation", "transfer")]
+        for name, n in zip(("tariff", "retaliation", "transfer"), sizes):
+            if not n:
                 raise ValueError(f"{name}: empty list")
-            if not np.isfinite(vals).all():
+        n = sizes[0] * sizes[1] * sizes[2]       # computed before anything is allocated
+        if n > MAX_GRID_SCENARIOS:
+            raise ValueError(f"the grid has {n:,} scenarios ({sizes[0]:,} x {sizes[1]:,} x {sizes[2]:,}); "
+                             f"the limit is {MAX_GRID_SCENARIOS:,}: split it into several sweeps")
+        chunks = -(-n // self.chunk_size)
+        if chunks > MAX_GRID_CHUNKS:
+            raise ValueError(f"the grid has {chunks:,} chunks of {self.chunk_size} scenarios; the limit is "
+                             f"{MAX_GRID_CHUNKS:,}: raise chunk_size to at least {-(-n // MAX_GRID_CHUNKS)}")
+        for name in ("tariff", "retaliation", "transfer"):
+            if not np.isfinite(self.values(name)).all():
                 raise ValueError(f"{name}: non-finite value")
         t, r = np.array(self.values("tariff")), np.array(self.values("retaliation"))
-        if (t <= -1).any() or (np.outer(t, r) <= -1).any():
+        ext = [a * b for a in (t.min(), t.max()) for b in (r.min(), r.max())]   # t * r is extreme at the corners
+        if t.min() <= -1 or min(ext) <= -1:
             raise ValueError("tariff x retaliation: rates must stay above -100%")
         return self
 
@@ -119,42 +180,55 @@ class SweepGrid(BaseModel):
 
     @property
     def n_scenarios(self) -> int:
-        return len(self.values("tariff")) * len(self.values("retaliation")) * len(self.values("transfer"))
+        return len(self.tariff) * len(self.retaliation) * len(self.transfer)
 
     @property
     def n_chunks(self) -> int:
         return -(-self.n_scenarios // self.chunk_size)
 
-    def scenarios(self) -> np.ndarray:
-        """(n_scenarios, 3) array of (tariff, retaliation, transfer), tariff slowest."""
-        g = np.meshgrid(self.values("tariff"), self.values("retaliation"), self.values("transfer"), indexing="ij")
-        return np.stack([a.reshape(-1) for a in g], axis=1)
+    def scenarios(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """(hi - lo, 3) array of (tariff, retaliation, transfer) of scenarios ``lo..hi-1``, tariff slowest.
+
+        Rows are computed from their indices, so a chunk builds only its own rows.
+        """
+        hi = self.n_scenarios if hi is None else min(hi, self.n_scenarios)
+        idx = np.arange(max(0, lo), hi, dtype=np.int64)
+        nr, nx = len(self.retaliation), len(self.transfer)
+        t, r, x = (np.asarray(self.values(a), dtype=float) for a in ("tariff", "retaliation", "transfer"))
+        return np.stack([t[idx // (nr * nx)], r[(idx // nx) % nr], x[idx % nx]], axis=1)
+
+    def chunk_rows(self, k: int) -> tuple[int, int]:
+        """Scenario indices ``(lo, hi)`` of chunk ``k``."""
+        lo = k * self.chunk_size
+        return lo, min(lo + self.chunk_size, self.n_scenarios)
 
     def fingerprint(self) -> str:
-        """Hash of everything that determines the results and the chunking (not ``out``)."""
-        d = self.model_dump(mode="json", by_alias=True, exclude={"out"})
+        """Hash of everything that determines the results and the chunking (not ``out``, retries or timeouts)."""
+        d = self.model_dump(mode="json", by_alias=True, exclude={"out", "retries", "progress_timeout_s"})
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "SweepGrid":
-        """Read and validate a grid file (``yaml.safe_load``); a relative ``world`` folder resolves against it."""
-        import yaml
+        """Read and validate a grid file through :func:`tariffsim.safe_load.load_yaml_document`.
 
+        A relative ``world`` folder resolves against the grid file. Errors are one-line
+        :class:`ScenarioError` errors naming the file (and the line, where known).
+        """
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except FileNotFoundError:
-            raise ScenarioError(f"sweep grid file not found: {path}") from None
-        except yaml.YAMLError as e:
-            raise ScenarioError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        doc = safe_load.load_yaml_document(path, what="sweep grid file", error=ScenarioError)
+        raw = doc.data
         if not isinstance(raw, dict):
-            raise ScenarioError(f"{path}: expected a mapping of grid fields")
+            raise ScenarioError(f"{path}:1: expected a mapping of grid fields (tariff:, retaliation:, ...), "
+                                f"got {type(raw).__name__}")
         try:
             grid = cls.model_validate(raw)
         except ValidationError as e:
             err = e.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"]) or "grid"
-            raise ScenarioError(f"{path}: {loc}: {err['msg']}") from None
+            parts = [x for x in err["loc"] if isinstance(x, int) or not any(c in str(x) for c in "[]()")]
+            loc = ".".join(str(x) for x in parts) or "grid"
+            line = next((k.start_mark.line + 1 for k, _ in doc.root.value if parts and k.value == str(parts[0])), None)
+            msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+            raise ScenarioError(f"{path}{f':{line}' if line else ''}: {loc}: {msg}") from None
         w = path.parent / grid.world
         if (os.sep in grid.world or "/" in grid.world or grid.world.startswith(".")) and w.exists():
             grid = grid.model_copy(update={"world": str(w.resolve())})
@@ -204,9 +278,8 @@ def compute_chunk(grid: SweepGrid, k: int):
     import polars as pl
 
     world = _world(grid.world)
-    allrows = grid.scenarios()
-    lo, hi = k * grid.chunk_size, min((k + 1) * grid.chunk_size, len(allrows))
-    rows = allrows[lo:hi]
+    lo, hi = grid.chunk_rows(k)
+    rows = grid.scenarios(lo, hi)          # only this chunk's rows
     T1, D1 = scenario_inputs(grid, rows)
     p, J0 = _reference(grid.world, grid.closure)
     res = _kernel.solve_batched(p, {"t1": T1, "d1": D1}, x0=np.zeros(world.n_regions), J0=J0,
@@ -354,11 +427,16 @@ def run_sweep(
         out_dir = Path(out) if out is not None else (gp.parent / grid.out if grid.out else gp.parent / f"{gp.stem}_sweep")
         if out_dir.resolve() == gp.resolve():
             raise ScenarioError(f"sweep output {out_dir} would overwrite the grid file")
-    # Fail fast, on the client, on a bad world, region or sector code.
+    # Fail fast, on the client, on a bad world, region or sector code, or a chunk too big to hold.
     w = _world(grid.world)
     w.index(grid.home)
     w.index(grid.partner)
     w.sector_index(grid.sectors)
+    chunk_bytes = grid.chunk_size * w.n_regions ** 2 * w.n_sectors * 8 * 4
+    if chunk_bytes > MAX_CHUNK_BYTES:
+        raise ScenarioError(f"sweep: chunk_size {grid.chunk_size} needs about {chunk_bytes / 2**30:.1f} GiB per chunk on "
+                            f"this world ({w.n_regions} regions x {w.n_sectors} sectors); the limit is "
+                            f"{MAX_CHUNK_BYTES / 2**30:g} GiB: lower chunk_size")
     _prepare_out(grid, out_dir)
     todo = [k for k in range(grid.n_chunks) if not _part_path(out_dir, k).exists()]
     skipped = grid.n_chunks - len(todo)
@@ -397,14 +475,17 @@ def run_sweep(
 
 def _run_dask(grid: SweepGrid, todo: list[int], scheduler: Any, n_workers: int | None, store) -> str:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import dask
+        from distributed import Client, LocalCluster, wait
     except ImportError:
         raise ScenarioError("sweeps on dask need dask[distributed]: pip install 'tariffsim[dist]', "
                             "or pass scheduler='serial'") from None
     own_cluster = own_client = None
     if scheduler is None:
         n = n_workers or min(4, os.cpu_count() or 1)
-        own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        # A worker death counts against the chunk that was running (dask's allowed-failures).
+        with dask.config.set({"distributed.scheduler.allowed-failures": grid.retries}):
+            own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = own_client = Client(own_cluster)
         label = f"LocalCluster({n} workers)"
     elif isinstance(scheduler, str):
@@ -420,16 +501,53 @@ def _run_dask(grid: SweepGrid, todo: list[int], scheduler: Any, n_workers: int |
         raise ScenarioError(f"scheduler must be None, 'serial', an address or a distributed.Client, got {scheduler!r}")
     try:
         if todo:
-            gj = grid.model_dump_json(by_alias=True)
-            futs = [client.submit(_chunk_task, gj, k, key=f"tariffsim-sweep-{grid.fingerprint()}-{k}", pure=False)
-                    for k in todo]
-            for fut in as_completed(futs):
-                k, df = fut.result()
-                store(k, df)
-                fut.release()
+            _drive(client, grid, todo, store, wait)
     finally:
         if own_client is not None:
-            own_client.close()
+            own_client.close(timeout=10)
         if own_cluster is not None:
-            own_cluster.close()
+            own_cluster.close(timeout=10)
     return label
+
+
+def _drive(client, grid: SweepGrid, todo: list[int], store, wait) -> None:
+    """Submit chunks a few per worker at a time; stop with one line when no chunk finishes for the timeout."""
+    gj, fp = grid.model_dump_json(by_alias=True), grid.fingerprint()
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    window = max(4, 4 * n_workers)
+    pending, inflight, failed = deque(todo), {}, {}
+
+    def left() -> list[int]:
+        return sorted([*inflight.values(), *pending, *failed])
+
+    def stop(reason: str) -> ScenarioError:
+        client.cancel(list(inflight))
+        ks = left()
+        shown = ", ".join(map(str, ks[:20])) + (", ..." if len(ks) > 20 else "")
+        return ScenarioError(f"sweep: {reason}; {len(ks)} of {grid.n_chunks} chunks not done ({shown}); "
+                             f"the finished ones are saved: rerun the same command to resume")
+
+    while pending or inflight:
+        while pending and len(inflight) < window:
+            k = pending.popleft()
+            fut = client.submit(_chunk_task, gj, k, key=f"tariffsim-sweep-{fp}-{k}", pure=False, retries=grid.retries)
+            inflight[fut] = k
+        try:
+            done, _ = wait(list(inflight), timeout=grid.progress_timeout_s, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            raise stop(f"no chunk finished for {grid.progress_timeout_s:g} s (dask workers lost and not restarted?)") from None
+        for fut in done:
+            k = inflight.pop(fut)
+            if fut.status == "finished":
+                store(*fut.result())
+            else:
+                exc = fut.exception()
+                if isinstance(exc, TariffsimError):
+                    client.cancel(list(inflight))
+                    raise exc
+                failed[k] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+            fut.release()
+    if failed:
+        k0 = min(failed)
+        raise stop(f"chunk {k0} failed after {grid.retries + 1} tries ({failed[k0]})"
+                   + (f" and {len(failed) - 1} more chunk(s) failed" if len(failed) > 1 else ""))
