@@ -8,7 +8,6 @@ write atomically). The output folder is checked before anything is computed.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Callable
 
 from .report import check_out, write_outputs
@@ -43,9 +42,8 @@ def run_scenario(
     ``.out`` is the folder written, if any.
     """
     scn = as_scenario(scenario)
-    out_path = None
-    if out is not None or scn.outputs.dir is not None:
-        out_path = Path(out).expanduser().resolve() if out is not None else scn.resolve(scn.outputs.dir)
+    out_path = scn.output_dir(out)      # outputs.dir must stay inside the scenario's folder; out may go anywhere
+    if out_path is not None:
         check_out(out_path, scn.input_paths())
     run = compute_run(scn, progress=progress, sections=sections, cache=cache)
     if out_path is not None:
