@@ -26,6 +26,7 @@ EXPORTS: dict[str, str] = {
     "read_world_files": "tariffsim.data:read_world_files",
     "read_table": "tariffsim.data:read_table",
     "user_data_dir": "tariffsim.data.catalog:user_data_dir",
+    "build_world": "tariffsim.policy.world_builder:build_world",  # MRIO files -> world (issue 20)
     # --- data updates
     "ScheduleDiff": "tariffsim.data.update:ScheduleDiff",
     "UpdateResult": "tariffsim.data.update:UpdateResult",

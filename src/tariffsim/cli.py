@@ -122,6 +122,47 @@ def data_info(name: str, as_json: bool = JSON_OPT) -> None:
         typer.echo(f"  table {tb} ({tinfo['rows']:,} rows)")
         for col, desc in tinfo["columns"].items():
             typer.echo(f"    {col}: {desc}")
+    if rec.get("provenance"):
+        _echo_provenance(rec["provenance"])
+
+
+def _echo_provenance(p: dict) -> None:
+    """Provenance of a world built from MRIO files (``tariffsim data build-world``)."""
+    typer.echo(f"  built by: {p['build_command']}")
+    for f in p.get("files", []):
+        typer.echo(f"  input file: {f['file']} ({f['bytes']:,} bytes, sha256 {f['sha256']})")
+    typer.echo(f"  valuation: {p.get('valuation', '')}")
+    inv = p.get("inventories", {})
+    typer.echo(f"  inventories: rule {inv.get('rule')}, removed {inv.get('inventory_removed_usd_mn', 0):,.1f} USD mn, "
+               f"max output change {inv.get('max_relative_output_change', 0):.3%}")
+    for m in p.get("maps", []):
+        typer.echo(f"  {m['kind']} map: {m['map']} (sha256 {m['sha256'][:16]}...)")
+    t = p.get("tariffs", {})
+    typer.echo(f"  tariffs: {t.get('source', '')}; sectors without tariff data: {', '.join(t.get('sectors_without_tariff_data', [])) or 'none'}")
+
+
+@data_app.command("build-world")
+def data_build_world(
+    source: str = typer.Argument(..., help="wiod2016, oecd-icio or pymrio."),
+    path: Path = typer.Argument(..., help="The downloaded file, or the folder of them (one per year); pymrio: an IOSystem.save_all folder."),
+    name: str = typer.Option(..., "--name", help="Dataset name in the catalog (lower-case letters, digits, _)."),
+    year: Optional[int] = typer.Option(None, "--year", help="Year of the table (picks the file in a folder)."),
+    regions: Optional[str] = typer.Option(None, "--regions", help="Region map: built-in 'default7' or a YAML/CSV file."),
+    sectors: Optional[str] = typer.Option(None, "--sectors", help="Sector map: built-in 'icio44' or a YAML/CSV file."),
+    tariffs: Optional[str] = typer.Option(None, "--tariffs", help="CSV exporter,importer,sector,tariff_rate, or 'schedule' (US + Japan schedules; needs --sectors icio44)."),
+    inventories: str = typer.Option("zero", "--inventories", help="'zero' (inventory changes set to 0, output recomputed) or 'keep'."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Build a GE world from WIOD 2016 / OECD ICIO files (pip install 'tariffsim[mrio]') and add it to the catalog."""
+    w = api.build_world(source, path, name=name, year=year, regions=regions, sectors=sectors, tariffs=tariffs,
+                        inventories=inventories, save=True)
+    if as_json:
+        _echo_json({"name": w.name, "regions": list(w.regions), "sectors": list(w.sectors), "meta": dict(w.meta)})
+        return
+    typer.echo(f"{w.name}: {w.n_regions} regions x {w.n_sectors} sectors, {w.meta.get('source', '')}")
+    typer.echo(f"  license: {w.meta.get('license', '')}")
+    _echo_provenance(w.meta["provenance"])
+    typer.echo(f"  use it: tariffsim ... --world {w.name}  |  ts.load_world({w.name!r})")
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -147,7 +147,7 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
         if rec.get("kind") != "world":
             raise DataError(f"dataset {name!r} is not a world (kind {rec.get('kind')!r})")
         tables = {tb: read_table(name, tb) for tb in rec["tables"] if tb in TABLE_COLUMNS}
-        meta = {k: rec[k] for k in ("title", "year", "source", "license", "citation") if k in rec}
+        meta = {k: rec[k] for k in ("title", "year", "source", "license", "citation", "provenance") if k in rec}
         # --- ossa2014 hook (issue 11): the model's own parameters travel in World.meta ---
         if "sigma" in rec["tables"] or "lambda" in rec["tables"]:
             meta.update(_model_parameters(name, rec, tables))
