@@ -34,7 +34,7 @@ class Schedule:
 
 SCHEDULES = {"baseline-2024": Schedule({}), "liberation-day": Schedule({"JPN": 0.25, "KOR": 0.25, "DEU": 0.25, "MEX": 0.25}),
              "japan-deal": Schedule({"JPN": 0.15, "KOR": 0.25, "DEU": 0.15, "MEX": 0.25})}
-ELAS = {"sigma": 4.0, "epsilon": 1.2}
+ELAS = {"sigma": 4.0, "epsilon": 1.2, "supply_elasticity": math.inf}  # closed forms below need fixed world prices
 
 
 def run(name, **kw):

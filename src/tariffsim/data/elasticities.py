@@ -9,6 +9,19 @@ For each HS code the lookup tries, in order:
 3. the documented default (``defaults`` table: global median of the published estimates),
    or an error when ``default=None``.
 
+Bundled sigma values (not user overrides) are then capped at :func:`sigma_cap` (the 90th
+percentile of the Broda-Weinstein HTS10 estimates, 25.0) unless ``sigma_cap=None``; the
+level of a capped code reads ``"<level>+cap"``. Why: the Broda-Weinstein (2006) HTS10
+estimates come from the Feenstra (1994) GMM estimator (with a grid search where it fails)
+and carry no standard errors; their right tail is long (median 3.14, 99th percentile 131,
+maximum 16,049), and Soderbery (2015, JIE 96(1)) shows that this estimator's small-sample
+bias inflates exactly such large values. In CES a sigma of 120 turns a 15% relative price
+advantage into a 1.15**120 = 2e7-fold quantity ratio, so one source takes over a product
+market; capping at the top decile keeps 90% of the estimates as published and the capped
+ones still among the most elastic goods. Without standard errors a shrinkage estimator
+(point estimate pulled toward the HS4 median in proportion to its sampling variance)
+cannot be built from these data; the cap is the documented substitute.
+
 The level used is reported for every code, and an :class:`ElasticityFallbackWarning`
 summarises how many codes fell back to a coarser level or to the default.
 
@@ -50,6 +63,21 @@ def _table(parameter: str) -> pl.DataFrame:
     return read_table("elasticities", f"{parameter}_lookup").select("level", "code", pl.col(parameter).alias("value"))
 
 
+SIGMA_CAP_QUANTILE = 0.9
+"""Quantile of the Broda-Weinstein HTS10 sigma distribution used as the default cap."""
+
+
+@lru_cache(maxsize=1)
+def sigma_cap() -> float:
+    """Default upper bound on bundled sigma: the 90th percentile of the 13,971 BW HTS10 estimates.
+
+    >>> round(sigma_cap(), 2)
+    25.03
+    """
+    hs10 = _table("sigma").filter(pl.col("level") == "hs10")["value"]
+    return float(hs10.quantile(SIGMA_CAP_QUANTILE, interpolation="linear"))
+
+
 @lru_cache(maxsize=2)
 def default_value(parameter: Parameter) -> float:
     """The documented last-resort value of ``parameter`` (see the ``defaults`` table)."""
@@ -88,7 +116,7 @@ def _overrides_frame(overrides: Mapping[str, float] | pl.DataFrame | None, param
 def lookup(codes: Iterable[str] | pl.Series, parameter: Parameter, *,
            overrides: Mapping[str, float] | pl.DataFrame | None = None,
            default: float | Literal["documented"] | None = "documented",
-           warn: bool = True) -> pl.DataFrame:
+           warn: bool = True, cap: float | Literal["documented"] | None = None) -> pl.DataFrame:
     """Elasticity for each HS code, with the fallback chain of this module.
 
     Parameters
@@ -100,6 +128,9 @@ def lookup(codes: Iterable[str] | pl.Series, parameter: Parameter, *,
     default : value for codes with no match at any level: ``"documented"`` (the
         bundled ``defaults`` table), a number, or ``None`` to raise :class:`DataError`.
     warn : emit one :class:`ElasticityFallbackWarning` summarising the fallbacks.
+    cap : upper bound applied to values from the bundled data (not to overrides):
+        ``None`` (default here: published values), ``"documented"`` (:func:`sigma_cap`,
+        sigma only) or a number. Capped codes get level ``"<level>+cap"``.
 
     Returns
     -------
@@ -149,6 +180,18 @@ def lookup(codes: Iterable[str] | pl.Series, parameter: Parameter, *,
         out = out.with_columns(
             pl.col(parameter).fill_null(dval),
             pl.col("level").fill_null(pl.lit("default")))
+    if cap is not None:
+        if cap == "documented":
+            if parameter != "sigma":
+                raise DataError(f"no documented cap for {parameter}; pass a number")
+            cval = sigma_cap()
+        else:
+            cval = float(cap)  # type: ignore[arg-type]
+            if not cval > 0:
+                raise DataError(f"{parameter} cap must be positive, got {cap}")
+        hit = ~pl.col("level").str.starts_with("override:") & (pl.col(parameter) > cval)
+        out = out.with_columns(pl.when(hit).then(pl.lit(cval)).otherwise(pl.col(parameter)).alias(parameter),
+                               pl.when(hit).then(pl.col("level") + "+cap").otherwise(pl.col("level")).alias("level"))
     if warn:
         _warn_fallbacks(out, parameter)
     return out
@@ -156,7 +199,7 @@ def lookup(codes: Iterable[str] | pl.Series, parameter: Parameter, *,
 
 def _warn_fallbacks(out: pl.DataFrame, parameter: str) -> None:
     finest = f"hs{_LEVELS[parameter][0]}"
-    counts = out.group_by("level").len().filter(
+    counts = out.with_columns(pl.col("level").str.replace(r"\+cap$", "")).group_by("level").len().filter(
         ~pl.col("level").str.starts_with("override:") & (pl.col("level") != finest))
     if counts.height:
         parts = ", ".join(f"{lv}: {n}" for lv, n in sorted(counts.iter_rows()))
@@ -168,12 +211,14 @@ def product_elasticities(codes: Iterable[str] | pl.Series, *,
                          sigma: float | Mapping[str, float] | pl.DataFrame | None = None,
                          epsilon: float | Mapping[str, float] | pl.DataFrame | None = None,
                          default: float | Literal["documented"] | None = "documented",
-                         warn: bool = True) -> pl.DataFrame:
+                         warn: bool = True,
+                         sigma_cap: float | Literal["documented"] | None = "documented") -> pl.DataFrame:
     """``product, sigma, epsilon, sigma_level, epsilon_level`` for each distinct code.
 
     ``sigma`` / ``epsilon``: ``None`` uses the bundled estimates with fallback; a number
     sets one value for all products; a mapping or table gives prefix overrides (see
-    :func:`lookup`).
+    :func:`lookup`). ``sigma_cap``: bound on bundled sigma values (``"documented"`` =
+    :func:`sigma_cap`, the BW 90th percentile; ``None`` = published values uncapped).
     """
     cols = {}
     for name, spec in (("sigma", sigma), ("epsilon", epsilon)):
@@ -184,11 +229,12 @@ def product_elasticities(codes: Iterable[str] | pl.Series, *,
             t = pl.DataFrame({"code": u}).unique(maintain_order=True).with_columns(
                 pl.lit(float(spec)).alias(name), pl.lit("user").alias("level"))
         else:
-            t = lookup(codes, name, overrides=spec, default=default, warn=warn)  # type: ignore[arg-type]
+            t = lookup(codes, name, overrides=spec, default=default, warn=warn,  # type: ignore[arg-type]
+                       cap=sigma_cap if name == "sigma" else None)
         cols[name] = t.rename({"level": f"{name}_level"})
     return (cols["sigma"].rename({"code": "product"})
             .join(cols["epsilon"].rename({"code": "product"}), on="product", how="left", maintain_order="left")
             .select("product", "sigma", "epsilon", "sigma_level", "epsilon_level"))
 
 
-__all__ = ["lookup", "product_elasticities", "default_value"]
+__all__ = ["lookup", "product_elasticities", "default_value", "sigma_cap", "SIGMA_CAP_QUANTILE"]

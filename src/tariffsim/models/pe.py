@@ -66,6 +66,11 @@ from ..errors import ConvergenceError, DataError, ScenarioError
 
 INPUT_COLUMNS = ("product", "source", "value_usd", "tariff_old", "tariff_new")
 
+GROWTH_LIMIT = 10.0
+"""Default plausibility bound on a cell's growth factor (see :meth:`PEResult.plausibility`)."""
+SHARE_LIMIT = 0.1
+"""Default materiality bound of the ``exceeds_market`` rule: a tenth of the product's base imports."""
+
 ElasticitySpec = float | int | Mapping[str, float] | pl.DataFrame | Any
 
 
@@ -142,12 +147,134 @@ class PEResult:
             out = out.with_columns(diversion_share=pl.col("diversion_usd") / lost if lost else pl.lit(float("nan")))
         return out.sort("diversion_usd", descending=True)
 
+    def plausibility(self, *, growth_limit: float = GROWTH_LIMIT, share_limit: float = SHARE_LIMIT) -> pl.DataFrame:
+        """Cells (product x source) whose predicted change is implausible, with the rule they break.
+
+        A cell is flagged when either
+
+        - ``growth``: its import value grows more than ``growth_limit``-fold,
+          ``value_usd_new > growth_limit * value_usd`` (default 10x), or
+        - ``exceeds_market``: its change is larger in absolute value than the change of its
+          whole product market (all sources), of the opposite sign, and material:
+          ``|dv_hk| > |dV_h|``, ``dv_hk * dV_h < 0`` and ``|dv_hk| > share_limit * V0_h``
+          (default a tenth of the product's base imports): the source gains more than the
+          whole market lost (or loses more than it gained), so the result is carried by
+          diversion alone. The materiality bound keeps a 5% gain of a dominant source in a
+          market that shrinks 5% from being flagged.
+
+        Such cells are model artefacts of very elastic substitution or tiny base flows
+        rather than findings; reports list them under a warning instead of charting them.
+
+        Returns
+        -------
+        polars.DataFrame ``product, source, value_usd, value_usd_new, change_usd, growth,
+        market_change_usd, rule`` (``rule`` = ``"growth"``, ``"exceeds_market"`` or
+        ``"growth+exceeds_market"``), largest absolute change first.
+        """
+        return flag_implausible(self.table, growth_limit=growth_limit, share_limit=share_limit)
+
+    def partner_imports_change(self, partner: str) -> "PartnerImportsChange":
+        """Headline change in the importer's imports from ``partner`` (all products, USD at world prices)."""
+        t = self.table.filter(pl.col("source") == partner)
+        if t.height == 0:
+            raise ScenarioError(f"partner_imports_change: no imports from {partner!r} in this result")
+        old, new = float(t["value_usd"].sum()), float(t["value_usd_new"].sum())
+        flagged = self.plausibility().filter(pl.col("source") == partner)
+        return PartnerImportsChange(partner=partner, value_usd_old=old, value_usd_new=new,
+                                    n_flagged=flagged.height,
+                                    flagged_change_usd=float(flagged["change_usd"].sum()),
+                                    options=dict(self.options))
+
     def __repr__(self) -> str:
         tot = self.totals()
         return (f"PEResult({self.table.height} rows, {self.products.height} products: imports "
                 f"{_usd(tot['value_usd'])} -> {_usd(tot['value_usd_new'])}, tariff revenue "
                 f"{_usd(tot['tariff_revenue_old'])} -> {_usd(tot['tariff_revenue_new'])}, consumer surplus "
                 f"{_usd(tot['cs_change_usd'])}, deadweight loss {_usd(tot['deadweight_loss_usd'])})")
+
+
+def flag_implausible(table: pl.DataFrame, *, growth_limit: float = GROWTH_LIMIT,
+                     share_limit: float = SHARE_LIMIT) -> pl.DataFrame:
+    """The rule of :meth:`PEResult.plausibility` on any table with ``product, source, value_usd, value_usd_new``."""
+    if not growth_limit > 1:
+        raise ScenarioError(f"growth_limit must be > 1, got {growth_limit}")
+    if not 0 <= share_limit < 1:
+        raise ScenarioError(f"share_limit must be in [0, 1), got {share_limit}")
+    d = pl.col("value_usd_new") - pl.col("value_usd")
+    t = table.select("product", "source", "value_usd", "value_usd_new").with_columns(
+        change_usd=d, market_change_usd=d.sum().over("product"), _v0=pl.col("value_usd").sum().over("product"))
+    grow = pl.col("value_usd_new") > growth_limit * pl.col("value_usd")
+    over = ((pl.col("change_usd").abs() > pl.col("market_change_usd").abs())
+            & (pl.col("change_usd") * pl.col("market_change_usd") < 0)
+            & (pl.col("change_usd").abs() > share_limit * pl.col("_v0")))
+    rule = (pl.when(grow & over).then(pl.lit("growth+exceeds_market"))
+            .when(grow).then(pl.lit("growth")).when(over).then(pl.lit("exceeds_market")))
+    return (t.with_columns(growth=pl.when(pl.col("value_usd") > 0).then(pl.col("value_usd_new") / pl.col("value_usd")),
+                           rule=rule)
+            .filter(pl.col("rule").is_not_null())
+            .select("product", "source", "value_usd", "value_usd_new", "change_usd", "growth", "market_change_usd", "rule")
+            .sort(pl.col("change_usd").abs(), descending=True))
+
+
+@dataclass(frozen=True)
+class PartnerImportsChange:
+    """The importer's imports from one partner before and after, from :meth:`PEResult.partner_imports_change`.
+
+    ``value_usd_old`` is the base year's imports (2024 Census data for the US schedules), ``value_usd_new``
+    the PE prediction; ``n_flagged`` / ``flagged_change_usd``: cells of this partner that break the
+    plausibility rule and what they contribute to the change.
+    """
+
+    partner: str
+    value_usd_old: float
+    value_usd_new: float
+    n_flagged: int = 0
+    flagged_change_usd: float = 0.0
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def change_usd(self) -> float:
+        return self.value_usd_new - self.value_usd_old
+
+    @property
+    def change_pct(self) -> float:
+        return 100.0 * (self.value_usd_new / self.value_usd_old - 1.0) if self.value_usd_old else math.nan
+
+    def summary(self) -> str:
+        return (f"Imports from {self.partner} (product-level PE): {_usd(self.value_usd_old)} -> "
+                f"{_usd(self.value_usd_new)} ({self.change_pct:+.1f}%); {self.n_flagged} implausible cells "
+                f"contribute {_usd(self.flagged_change_usd)}")
+
+
+def explain_pe_vs_ge(pe_change_pct: float, ge_change_pct: float, *, importer: str = "US",
+                     partner: str = "Japan") -> str:
+    """One sentence comparing the PE and GE changes in ``importer``'s imports from ``partner``.
+
+    A pure function of the two percent changes. The two differ by construction: the PE
+    model holds the importer's income, wages and all other markets fixed and works on
+    2024 HS10 Census data; the GE model (Caliendo-Parro) lets wages, incomes and every
+    other country's trade adjust, on the 2017 sector-level world. When the signs differ
+    the sentence says so.
+
+    >>> explain_pe_vs_ge(1.0, -9.9)
+    'US imports from Japan: +1.0% in the product-level model (partial equilibrium, 2024 HS10 Census data, other prices and incomes fixed) vs -9.9% in the general-equilibrium model (2017 world, 44 sectors, wages, incomes and all other trade adjust); the signs differ: substitution toward Japan within products dominates in partial equilibrium, while in general equilibrium lower US real income and spending shrink imports overall.'
+    """
+    for name, x in (("pe_change_pct", pe_change_pct), ("ge_change_pct", ge_change_pct)):
+        if not math.isfinite(x):
+            raise ScenarioError(f"explain_pe_vs_ge: {name} is not finite ({x})")
+    head = (f"{importer} imports from {partner}: {pe_change_pct:+.1f}% in the product-level model (partial "
+            f"equilibrium, 2024 HS10 Census data, other prices and incomes fixed) vs {ge_change_pct:+.1f}% in the "
+            f"general-equilibrium model (2017 world, 44 sectors, wages, incomes and all other trade adjust)")
+    if round(pe_change_pct, 1) * round(ge_change_pct, 1) < 0:
+        up_pe = pe_change_pct > 0
+        return (head + "; the signs differ: " +
+                (f"substitution toward {partner} within products dominates in partial equilibrium, while in general "
+                 f"equilibrium lower {importer} real income and spending shrink imports overall."
+                 if up_pe else
+                 f"the tariff cut within products is outweighed in partial equilibrium, while in general equilibrium "
+                 f"wage and income changes raise {importer} spending on {partner}'s goods."))
+    return (head + "; same direction, different size: the GE model adds income and wage effects and uses "
+            "coarser sectors and an older base year.")
 
 
 def _usd(x: float) -> str:
@@ -569,18 +696,33 @@ def smart_linear(imports: Any, *, sigma: ElasticitySpec, epsilon: ElasticitySpec
 
 # ----------------------------------------------------------------------------- US imports under schedules
 
+DEFAULT_SUPPLY_ELASTICITY = 10.0
+"""Export supply elasticity eta used for US imports under schedules unless given.
+
+Finite on purpose: with eta = inf a source whose relative price falls by x% can grow by
+(1 + x)**sigma, without bound as sigma grows; with finite eta its volume growth is bounded
+by about (relative price advantage)**eta whatever sigma (eq. (6): ``ln q_hat = eta ln
+pstar_hat``), here 1.15**10 = 4.0 for a 15% advantage. The value 10 keeps pass-through high:
+for a one-source product pass-through is eta / (eta + epsilon) = 89% at the median epsilon
+(1.26), in line with the near-complete pass-through of the 2018-19 US tariffs to US import
+prices (Amiti, Redding & Weinstein 2019, JEP 33(4); Fajgelbaum, Goldberg, Kennedy &
+Khandelwal 2020, QJE 135(1), who cannot reject horizontal foreign supply). It is a chosen
+round number inside that evidence, not an estimate; ``elasticities={"supply_elasticity":
+float("inf")}`` gives SMART's default (WITS SMART uses 99, i.e. infinite).
+"""
+
 
 def _elasticity_inputs(codes: pl.Series, elasticities: Mapping[str, Any] | None) -> tuple[pl.DataFrame, Any]:
     from ..data.elasticities import product_elasticities
 
     el = dict(elasticities or {})
-    unknown = set(el) - {"sigma", "epsilon", "supply_elasticity", "default"}
+    unknown = set(el) - {"sigma", "epsilon", "supply_elasticity", "default", "sigma_cap"}
     if unknown:
         raise ScenarioError(f"elasticities: unknown key(s) {', '.join(sorted(unknown))}; "
-                            "known: sigma, epsilon, supply_elasticity, default")
+                            "known: sigma, epsilon, supply_elasticity, default, sigma_cap")
     tab = product_elasticities(codes, sigma=el.get("sigma"), epsilon=el.get("epsilon"),
-                               default=el.get("default", "documented"))
-    return tab, el.get("supply_elasticity", math.inf)
+                               default=el.get("default", "documented"), sigma_cap=el.get("sigma_cap", "documented"))
+    return tab, el.get("supply_elasticity", DEFAULT_SUPPLY_ELASTICITY)
 
 
 def post_substitution_imports(rates: Any, *, elasticities: Mapping[str, Any] | None = None) -> pl.DataFrame:
@@ -590,9 +732,10 @@ def post_substitution_imports(rates: Any, *, elasticities: Mapping[str, Any] | N
     ----------
     rates : table with ``hs10, partner, tariff_rate_old, tariff_rate_new, value_usd``.
     elasticities : optional ``{"sigma": ..., "epsilon": ..., "supply_elasticity": ...,
-        "default": ...}``; sigma/epsilon as in
+        "default": ..., "sigma_cap": ...}``; sigma/epsilon/sigma_cap as in
         :func:`tariffsim.data.elasticities.product_elasticities` (``None`` = bundled
-        estimates with HS fallbacks).
+        estimates with HS fallbacks, sigma capped at the Broda-Weinstein 90th percentile);
+        supply_elasticity defaults to :data:`DEFAULT_SUPPLY_ELASTICITY` (10).
 
     Returns
     -------
@@ -686,4 +829,5 @@ def simulate_schedule(schedule_name: str, date: Any, *, base: str = "baseline-20
                              "base_date": str(date if base_date is None else base_date)})
 
 
-__all__ = ["PEResult", "simulate", "smart_linear", "post_substitution_imports", "simulate_schedule", "schedule_rates"]
+__all__ = ["PEResult", "PartnerImportsChange", "simulate", "smart_linear", "post_substitution_imports", "simulate_schedule",
+           "schedule_rates", "flag_implausible", "explain_pe_vs_ge", "GROWTH_LIMIT", "SHARE_LIMIT", "DEFAULT_SUPPLY_ELASTICITY"]
