@@ -393,18 +393,15 @@ class Schedule:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Schedule":
-        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file (safe_load)."""
-        import yaml
+        """Read ``{name, base (optional built-in schedule), measures: [...]}`` from a YAML file.
+
+        The file is read by :func:`tariffsim.safe_load.load_yaml` (regular file, size, UTF-8,
+        YAML limits, duplicate keys refused); problems are one-line ``ScenarioError`` errors.
+        """
+        from .. import safe_load
 
         p = Path(path)
-        if p.exists() and not p.is_file():  # a folder, or a FIFO that would block forever
-            raise ScenarioError(f"{p}: cannot read schedule (not a regular file)")
-        try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ScenarioError(f"{p}: cannot read schedule ({type(exc).__name__})") from None
-        except ValueError as exc:  # YAML's date constructor: 2025-02-30
-            raise ScenarioError(f"{p}: cannot read schedule (invalid value: {exc})") from None
+        doc = safe_load.load_yaml(p, what="schedule file", error=ScenarioError)
         return cls.from_dict(doc, source=str(p))
 
     @classmethod
