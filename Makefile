@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
-#   make run    -> creates .venv if missing, installs tariffsim, runs the US-Japan bundle into out/
+#   make run    -> creates .venv if missing, installs tariffsim (with the dashboard), runs the US-Japan bundle into out/
 #   make test   -> also installs the dev extras and Debian chromium if missing, runs the test suite
 # Both are idempotent: stamps in .venv skip work already done.
 
@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test bench data install install-dev chromium clean
+.PHONY: run test bench data install install-dev chromium clean dashboard
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -19,7 +19,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[dashboard]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
@@ -38,11 +38,14 @@ chromium:
 run: install
 	$(VENV)/bin/tariffsim run --out out
 
+dashboard: install
+	$(VENV)/bin/tariffsim dashboard
+
 test: install-dev
 	$(PY) -m pytest -q -p no:cacheprovider
 
-bench: install
-	$(PY) bench/bench_ge.py
+bench: install-dev
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 # Rebuild the bundled dataset from ../shared/data (maintainers only; the bundle is committed).
 data: install
