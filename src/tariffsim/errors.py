@@ -57,6 +57,10 @@ class CornerSolutionWarning(TariffsimWarning):
     """An optimiser stopped at a bound: the 'optimum' is a corner, not an interior solution."""
 
 
+class ScheduledDateWarning(TariffsimWarning):
+    """A tariff schedule was asked for a date after today: its measures then are scheduled, not yet in force."""
+
+
 __all__ = [
     "TariffsimError",
     "DataError",
@@ -67,4 +71,5 @@ __all__ = [
     "ZeroFlowWarning",
     "ElasticityFallbackWarning",
     "CornerSolutionWarning",
+    "ScheduledDateWarning",
 ]

@@ -9,15 +9,16 @@ Japan's schedule and quotas, the fairness table, and product schedules aggregate
 from __future__ import annotations
 
 from .measures import Measure
-from .schedules import Schedule, builtin_schedule, list_schedules
+from .schedules import Schedule, builtin_schedule, list_schedules, schedule_to_world
 from .imports import us_imports_2024
 from .etr import etr
 from .ustr import ustr_reciprocal_rate, ustr_table
 from .japan import fairness_table, japan_line_aves, japan_tariffs_to_world, ntb_aves
-from .to_world import hs_sector_crosswalk, schedule_to_world
+from .to_world import hs_sector_crosswalk
+from .conventions import Convention, list_conventions
 
 __all__ = [
     "Measure", "Schedule", "builtin_schedule", "list_schedules", "us_imports_2024", "etr",
     "ustr_reciprocal_rate", "ustr_table", "fairness_table", "japan_line_aves", "japan_tariffs_to_world", "ntb_aves",
-    "hs_sector_crosswalk", "schedule_to_world",
+    "hs_sector_crosswalk", "schedule_to_world", "Convention", "list_conventions",
 ]

@@ -208,8 +208,50 @@ def base() -> Base:
 
 @lru_cache(maxsize=1)
 def product_lists() -> pl.DataFrame:
-    """All 2025 product lists (``list, hts_code, rate, effective_date, ch99_code, metal``)."""
-    return read_table("us_tariff_actions_2025", "product_lists")
+    """All 2025 and 2026 product lists (``list, hts_code, rate, effective_date, ch99_code, metal``)."""
+    return pl.concat([read_table("us_tariff_actions_2025", "product_lists"),
+                      read_table("us_tariff_actions_2026", "product_lists")], how="vertical_relaxed")
+
+
+#: USMCA claim-share conventions: column of ``us_tariff_actions_2026.usmca_shares`` or a flat per-country share.
+USMCA_COLUMNS = ("share_since_2025_07", "share_2025", "share_2024")
+
+
+@lru_cache(maxsize=8)
+def usmca_row_shares(column: str) -> np.ndarray:
+    """Per-row USMCA claim share (0 outside Canada and Mexico) from the product-level shares ``column``.
+
+    Lines without a measured share take the country's import-weighted mean share over the lines that have one
+    (Budget Lab fills unmatched lines the same way at the country level).
+    """
+    b = base()
+    t = read_table("us_tariff_actions_2026", "usmca_shares").select("hs10", "partner", pl.col(column).alias("s"))
+    out = np.zeros(b.value_usd.size)
+    codes = pl.DataFrame({"hs10": b.hs10_codes, "h": np.arange(len(b.hs10_codes), dtype=np.int32)})
+    for iso in ("CAN", "MEX"):
+        if iso not in b.partners:
+            continue
+        pi = b.partners.index(iso)
+        rows = np.nonzero(b.p_idx == pi)[0]
+        sh = np.full(len(b.hs10_codes), np.nan)
+        j = codes.join(t.filter(pl.col("partner") == iso).drop_nulls("s"), on="hs10", how="inner")
+        sh[j["h"].to_numpy()] = j["s"].cast(pl.Float64).to_numpy()
+        v = sh[b.h_idx[rows]]
+        ok = ~np.isnan(v)
+        fill = float(np.average(v[ok], weights=b.value_usd[rows][ok])) if ok.any() else 0.0
+        out[rows] = np.clip(np.where(ok, v, fill), 0.0, 1.0)
+    out.flags.writeable = False
+    return out
+
+
+def flat_usmca_row_shares(shares: tuple[tuple[str, float], ...]) -> np.ndarray:
+    """Per-row USMCA claim share from one share per country (e.g. ``(("CAN", 0.67), ("MEX", 0.68))``)."""
+    b = base()
+    per = np.zeros(len(b.partners))
+    for iso, v in shares:
+        if iso in b.partners:
+            per[b.partners.index(iso)] = v
+    return per[b.p_idx]
 
 
 @lru_cache(maxsize=1)

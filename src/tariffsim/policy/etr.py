@@ -4,7 +4,9 @@
 
 with weights ``w`` = 2024 customs value (pre-substitution, the convention of The Budget Lab at Yale's "State of
 U.S. Tariffs" series) or the post-substitution imports supplied by a product-level model (``post_imports``).
-Layer ETRs (``etr_mfn`` ... ``etr_other``) add up to ``etr``.
+Layer ETRs (``etr_mfn`` ... ``etr_other``) add up to ``etr``; with ``decompose="authority"`` the columns are the
+legal authorities (``etr_mfn, etr_s232, etr_ieepa, etr_s122, etr_s301, etr_s338, etr_s201, etr_other``), which also
+add up to ``etr``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import polars as pl
 from ..errors import DataError, ScenarioError
 from ._data import as_date, base
 from .schedules import Schedule, as_schedule
+from .measures import AUTHORITIES, AUTHORITY
 from .stacking import OUT_COLUMNS
 
 BY = (None, "partner", "hs2", "hs4", "hs6", "hs10")
@@ -26,7 +29,8 @@ PostImports = Callable[[pl.DataFrame], pl.DataFrame]
 
 def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str | None = None,
         weights: str = "pre", post_imports: PostImports | None = None, base_schedule: Schedule | str = "baseline-2024",
-        base_date: Any = "2024-12-31", partners: Iterable[str] | None = None) -> pl.DataFrame:
+        base_date: Any = "2024-12-31", partners: Iterable[str] | None = None, decompose: str = "layer"
+        ) -> pl.DataFrame:
     """Import-weighted effective tariff rate(s) of a schedule.
 
     Parameters
@@ -39,11 +43,13 @@ def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str 
         tariff_rate_old, tariff_rate_new, value_usd`` and the result ``hs10, partner, value_usd_new``
         (e.g. ``tariffsim.models.pe.post_substitution_imports``). Old rates are ``base_schedule`` at ``base_date``.
     partners : optional ISO3 codes to keep (``"EU"`` = the 27 members) before aggregating.
+    decompose : ``"layer"`` (one column per stacking layer) or ``"authority"`` (MFN, S232, IEEPA, S122, S301,
+        S338, S201, other).
 
     Returns
     -------
-    polars.DataFrame ``date, [by], value_usd, etr, etr_mfn, etr_s232, etr_ieepa, etr_fentanyl, etr_s301,
-    etr_other`` (fractions); ``value_usd`` is the weight total.
+    polars.DataFrame ``date, [by], value_usd, etr`` and one ``etr_<layer>`` (or ``etr_<authority>``) column each
+    (fractions); ``value_usd`` is the weight total.
 
     Examples
     --------
@@ -53,6 +59,8 @@ def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str 
     """
     if by not in BY:
         raise ScenarioError(f"etr: by must be one of {', '.join(str(b) for b in BY)}; got {by!r}")
+    if decompose not in ("layer", "authority"):
+        raise ScenarioError(f"etr: decompose must be 'layer' or 'authority'; got {decompose!r}")
     if weights not in ("pre", "post"):
         raise ScenarioError(f"etr: weights must be 'pre' or 'post'; got {weights!r}")
     if weights == "post" and post_imports is None:
@@ -71,7 +79,7 @@ def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str 
         w = b.value_usd
         if weights == "post":
             w = _post_weights(b, old, arr["tariff"], post_imports)
-        out.append(_aggregate(b, arr, w, keep, by).with_columns(pl.lit(dd).alias("date")))
+        out.append(_aggregate(b, arr, w, keep, by, decompose).with_columns(pl.lit(dd).alias("date")))
     res = pl.concat(out)
     return res.select("date", *([by] if by else []), pl.exclude("date", *([by] if by else [])))
 
@@ -115,11 +123,21 @@ def _post_weights(b: Any, old: np.ndarray, new: np.ndarray, post_imports: PostIm
     return w
 
 
-def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarray | None, by: str | None
-               ) -> pl.DataFrame:
+def authority_arrays(arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Layer arrays summed by legal authority (:data:`~tariffsim.policy.measures.AUTHORITY`), keys lower case."""
+    out = {a.lower(): np.zeros_like(arr["tariff"]) for a in AUTHORITIES}
+    for L, a in AUTHORITY.items():
+        out[a.lower()] = out[a.lower()] + arr[L]
+    return out
+
+
+def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarray | None, by: str | None,
+               decompose: str = "layer") -> pl.DataFrame:
     cols = {"value_usd": w}
-    for L, c in OUT_COLUMNS.items():
-        cols["d_" + c] = arr[L] * w
+    parts = ({c.removesuffix("_rate"): arr[L] for L, c in OUT_COLUMNS.items()} if decompose == "layer"
+             else authority_arrays(arr))
+    for c, a in parts.items():
+        cols["d_" + c] = a * w
     cols["d_tariff"] = arr["tariff"] * w
     if by == "partner":
         key = pl.Series("partner", list(b.partners)).gather(b.p_idx)
@@ -137,7 +155,7 @@ def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarr
     return g.select(
         *([by] if by else []), "value_usd",
         (pl.col("d_tariff") / v).alias("etr"),
-        *[(pl.col("d_" + c) / v).alias("etr_" + c.removesuffix("_rate")) for c in OUT_COLUMNS.values()],
+        *[(pl.col("d_" + c) / v).alias("etr_" + c) for c in parts],
     )
 
 
@@ -153,8 +171,9 @@ def etr_path(schedule_or_name: Schedule | str = "latest", dates: Sequence[Any] |
 
 
 #: policy milestones for ETR paths (legal effective dates, stacking_rules.md §6)
-MILESTONES = ["2024-12-31", "2025-02-04", "2025-03-12", "2025-04-03", "2025-04-05", "2025-04-09", "2025-04-10",
+MILESTONES = ["2025-01-01", "2025-02-04", "2025-03-12", "2025-04-03", "2025-04-05", "2025-04-09", "2025-04-10",
               "2025-05-03", "2025-05-14", "2025-06-04", "2025-08-01", "2025-08-07", "2025-09-16", "2025-10-14",
-              "2025-11-01", "2025-11-14"]
+              "2025-11-01", "2025-11-14", "2026-01-15", "2026-02-20", "2026-02-24", "2026-04-06", "2026-06-08",
+              "2026-07-22", "2026-07-24", "2026-08-22", "2026-09-29", "2026-11-10", "2026-12-01"]
 
 __all__ = ["etr", "etr_path", "MILESTONES"]

@@ -21,9 +21,18 @@ Layers (stacking classes, DESIGN §6 and ``us_tariff_actions_2025/stacking_rules
 ``s232``                  Section 232; several programmes on one product: the highest applies
 ``ieepa_reciprocal``      IEEPA reciprocal (EO 14257 and successors); not on 232 goods, not on exempt lists
 ``ieepa_fentanyl``        IEEPA fentanyl/border (EO 14193-14195); stacks on reciprocal
-``s301``                  Section 301 (China); overlapping lists: the highest applies
-``other``                 any other additional duty (IEEPA Brazil/India, Section 201, user measures)
+``ieepa_country``         IEEPA country surcharges (Brazil EO 14323, India EO 14329); additive
+``s122``                  Section 122 balance-of-payments surcharge (2026-02-24 .. 2026-07-23)
+``s301``                  Section 301 China lists (incl. cranes/chassis); overlapping lists: the highest applies
+``s301_fl``               Section 301 forced-labor tiers (U.S. note 52, from 2026-07-24); additive on China 301
+``s301_brazil``           Section 301 Brazil (U.S. note 50, from 2026-07-22); additive on forced-labor 301
+``s338``                  Section 338 Canada lists (U.S. note 51); additive
+``s201``                  Section 201 safeguards (solar CSPV, quartz surfaces); additive
+``other``                 any other additional duty (user measures)
 ========================  ================================================================================
+
+:data:`AUTHORITY` maps layers to the legal authority of the ETR decomposition (MFN, S232, IEEPA, S122, S301,
+S338, S201, other).
 
 Rate rules: ``ad_valorem`` (``rate`` is a fraction, a scalar or a per-partner map; ``rate: null`` takes the rate of
 each product-list entry) and ``floor_all_in`` (the layer's duty tops the total up to ``rate`` including MFN:
@@ -43,7 +52,13 @@ from typing import Any, Mapping
 from ..errors import ScenarioError
 from ._data import as_date
 
-LAYERS = ("mfn", "s232", "ieepa_reciprocal", "ieepa_fentanyl", "s301", "other")
+LAYERS = ("mfn", "s232", "ieepa_reciprocal", "ieepa_fentanyl", "ieepa_country", "s122", "s301", "s301_fl",
+          "s301_brazil", "s338", "s201", "other")
+AUTHORITY = {"mfn": "MFN", "s232": "S232", "ieepa_reciprocal": "IEEPA", "ieepa_fentanyl": "IEEPA",
+             "ieepa_country": "IEEPA", "s122": "S122", "s301": "S301", "s301_fl": "S301", "s301_brazil": "S301",
+             "s338": "S338", "s201": "S201", "other": "other"}
+AUTHORITIES = ("MFN", "S232", "IEEPA", "S122", "S301", "S338", "S201", "other")
+END_REASONS = ("", "expired", "replaced", "struck_down", "terminated")
 RULES = ("ad_valorem", "floor_all_in")
 BASES = ("full", "steel", "aluminum", "copper", "metal", "list")
 _HS = re.compile(r"^\d{2}(\d{2}){0,4}$")
@@ -69,7 +84,16 @@ class Measure:
     replaces : names of measures of the same layer this one overrides where both apply.
     stacks_on_232 : if False the measure does not apply to the Section-232-covered share of a product
         (EO 14257 §3(b) for reciprocal tariffs; EO 14289 for CA/MX fentanyl duties).
-    partner_scale : ``{ISO3: share}`` share of trade actually subject (e.g. non-USMCA-qualifying share).
+    excluded_by_232 : if True the measure does not apply at all to an article in the scope of a Section 232
+        programme in force (a per-article exclusion, not a content split: forced-labor 301 note 52(f), Brazil
+        301 note 50(a)(vi), Section 338 note 51(c)).
+    usmca_exempt : USMCA-qualifying goods of Canada and Mexico are exempt: the duty on CAN/MEX rows is scaled by
+        ``1 - usmca_share[hs10, partner]`` of the schedule's convention.
+    partner_scale : ``{ISO3: share}`` share of trade actually subject; key ``all`` sets the default (else 1).
+    product_scale : ``{product code or list: share}`` share of the duty paid on those products (use-conditional
+        exclusions: e.g. forced-labor civil-aircraft-use lines pay 10%, Budget Lab ``aircraft_exempt_share``).
+    end_reason : why the measure ended (``expired``, ``replaced``, ``struck_down``, ``terminated``).
+    suspended_from : first day of a suspension that delays ``start`` (the measure is *suspended* in between).
     authority, citation, note : legal source (printed in tables and docs).
     """
 
@@ -86,7 +110,12 @@ class Measure:
     basis: str = "full"
     replaces: tuple[str, ...] = ()
     stacks_on_232: bool = True
+    excluded_by_232: bool = False
+    usmca_exempt: bool = False
     partner_scale: Mapping[str, float] = field(default_factory=dict)
+    product_scale: Mapping[str, float] = field(default_factory=dict)
+    end_reason: str = ""
+    suspended_from: date | None = None
     authority: str = ""
     citation: str = ""
     note: str = ""
@@ -114,11 +143,18 @@ class Measure:
                                     else f"measure {n}: rate -100% is not allowed (must be greater than -100%)")
         if self.rule == "floor_all_in" and not isinstance(self.rate, (int, float)):
             raise ScenarioError(f"measure {n}: a floor_all_in rule needs one scalar rate")
-        for key, v in dict(self.partner_scale).items():
-            if not 0.0 <= float(v) <= 1.0:
-                raise ScenarioError(f"measure {n}: partner_scale[{key}] = {v} outside [0, 1]")
-        for what in ("products", "exclude_products"):
-            for code in getattr(self, what):
+        for what in ("partner_scale", "product_scale"):
+            for key, v in dict(getattr(self, what)).items():
+                if not 0.0 <= float(v) <= 1.0:
+                    raise ScenarioError(f"measure {n}: {what}[{key}] = {v} outside [0, 1]")
+        if self.end_reason not in END_REASONS:
+            raise ScenarioError(f"measure {n}: unknown end_reason {self.end_reason!r}; known: "
+                                f"{', '.join(r for r in END_REASONS if r)}")
+        if self.suspended_from is not None and self.suspended_from > self.start:
+            raise ScenarioError(f"measure {n}: suspended_from {self.suspended_from} is after its start {self.start}")
+        for what, codes in (("products", self.products), ("exclude_products", self.exclude_products),
+                            ("product_scale", tuple(self.product_scale))):
+            for code in codes:
                 if code == "all" or code.startswith("list:"):
                     continue
                 if not _HS.match(code):
@@ -132,6 +168,15 @@ class Measure:
     def active(self, d: date) -> bool:
         """In force on ``d`` (start <= d <= end)."""
         return self.start <= d and (self.end is None or d <= self.end)
+
+    def status(self, d: date, today: date) -> str:
+        """Legal status on ``d`` seen from ``today``: ``in_force``, ``scheduled`` (in force on a date after
+        ``today``, or starting after ``d``), ``suspended``, ``ended`` or ``struck_down``."""
+        if self.end is not None and d > self.end:
+            return "struck_down" if self.end_reason == "struck_down" else "ended"
+        if d < self.start:
+            return "suspended" if self.suspended_from is not None and d >= self.suspended_from else "scheduled"
+        return "scheduled" if d > today else "in_force"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Measure":
@@ -161,8 +206,9 @@ class Measure:
         elif "rate" not in d:
             raise ScenarioError(f"measure {name}: missing field 'rate'")
         d["start"] = as_date(d["start"], f"measure {name}: start")
-        if d.get("end") is not None:
-            d["end"] = as_date(d["end"], f"measure {name}: end")
+        for k in ("end", "suspended_from"):
+            if d.get(k) is not None:
+                d[k] = as_date(d[k], f"measure {name}: {k}")
         for k in ("products", "partners", "exclude_products", "exclude_partners", "replaces"):
             if k in d:
                 v = d[k]
@@ -175,8 +221,11 @@ class Measure:
             d["rate"] = {str(k): _num(v, name) for k, v in r.items()}
         elif r is not None:
             d["rate"] = _num(r, name)
-        if "partner_scale" in d:
-            d["partner_scale"] = {str(k): _num(v, name) for k, v in dict(d["partner_scale"]).items()}
+        for k in ("partner_scale", "product_scale"):
+            if k in d:
+                if not isinstance(d[k], Mapping):
+                    raise ScenarioError(f"measure {name}: {k} must be a mapping")
+                d[k] = {str(c): _num(v, name) for c, v in dict(d[k]).items()}
         return cls(**d)
 
 
@@ -186,4 +235,4 @@ def _num(v: Any, name: str) -> float:
     return float(v)
 
 
-__all__ = ["Measure", "LAYERS", "RULES", "BASES"]
+__all__ = ["Measure", "LAYERS", "RULES", "BASES", "AUTHORITY", "AUTHORITIES"]

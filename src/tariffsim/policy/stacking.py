@@ -37,7 +37,9 @@ from .measures import LAYERS, Measure
 
 MAX_LAYERS = ("s232", "s301")
 OUT_COLUMNS = {"mfn": "mfn_rate", "s232": "s232_rate", "ieepa_reciprocal": "ieepa_rate",
-               "ieepa_fentanyl": "fentanyl_rate", "s301": "s301_rate", "other": "other_rate"}
+               "ieepa_fentanyl": "fentanyl_rate", "ieepa_country": "ieepa_country_rate", "s122": "s122_rate",
+               "s301": "s301_rate", "s301_fl": "s301_fl_rate", "s301_brazil": "s301_brazil_rate",
+               "s338": "s338_rate", "s201": "s201_rate", "other": "other_rate"}
 
 
 def _list_entries(name: str, d: date, measure: str) -> pl.DataFrame:
@@ -174,7 +176,7 @@ def _resolve_partners(b: Base, codes: Sequence[str], measure: str, strict: bool)
 
 
 def _partner_values(b: Base, mapping: Mapping[str, float], default: float) -> np.ndarray:
-    out = np.full(len(b.partners), default, dtype=np.float64)
+    out = np.full(len(b.partners), float(mapping.get("all", default)), dtype=np.float64)
     pos = {c: i for i, c in enumerate(b.partners)}
     for k, v in mapping.items():
         if k == "EU":
@@ -186,9 +188,43 @@ def _partner_values(b: Base, mapping: Mapping[str, float], default: float) -> np
     return out
 
 
-def _measure_rows(b: Base, m: Measure, d: date, layers: dict[str, np.ndarray], cover: np.ndarray
+#: Layers that chapter 98 and Census line 9999.95 do not pay (see :func:`ch98_factor`).
+CH98_LAYERS = ("ieepa_reciprocal", "ieepa_fentanyl", "ieepa_country", "s122", "s301", "s301_fl", "s301_brazil",
+               "s338", "s201")
+#: Chapter 98 provisions that keep the additional duties, on the share of customs value that is dutiable: the
+#: repair / alteration / processing value of 9802.00.40/.50/.60 (Budget Lab ``ch98_value_basis``: about 1/10 of
+#: the entered value) and the assembled-abroad value of 9802.00.80 (Budget Lab keeps 1.0).
+CH98_DUTIABLE = {"98020040": 0.10, "98020050": 0.10, "98020060": 0.10, "98020080": 1.0}
+
+
+@lru_cache(maxsize=1)
+def ch98_factor() -> np.ndarray:
+    """Share of an HS10 line's value that pays Chapter 99 additional duties (aligned with ``base().hs10_codes``).
+
+    Chapter 98 (US goods returned, 9801; temporary and special entries) is carved out of every IEEPA, Section 122
+    and Section 301 heading by the standard chapter-98 paragraph of each note (e.g. U.S. note 2(v)(i) to subchapter
+    III of ch. 99 for EO 14257; notes 50-52 for the 2026 Section 301 actions; KN R13), except 9802.00.40/.50/.60/.80,
+    which pay on the dutiable value (:data:`CH98_DUTIABLE`). Census statistical code 9999.95 (estimated low-valued
+    shipments) is not an HTS provision: no duty is assessed on it. Section 232 and MFN are not affected.
+    """
+    codes = base().hs10_codes
+    out = np.ones(len(codes))
+    for i, c in enumerate(codes):
+        if c.startswith("98"):
+            out[i] = CH98_DUTIABLE.get(c[:8], 0.0)
+        elif c.startswith("9999"):
+            out[i] = 0.0
+    out.flags.writeable = False
+    return out
+
+
+def _measure_base(b: Base, m: Measure, d: date, usmca: np.ndarray | None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows a measure covers on ``d``, its duty there, and its 232-covered share (basis share)."""
+    """Rows a measure covers on ``d``, its duty before the floor and 232 rules, and its basis share.
+
+    For ``floor_all_in`` measures the returned duty is the scale (partner/product/USMCA shares) the top-up is
+    multiplied by.
+    """
     pmask = _resolve_partners(b, m.partners, m.name, strict=True)
     if m.exclude_partners:
         pmask &= ~_resolve_partners(b, m.exclude_partners, m.name, strict=False)
@@ -203,8 +239,7 @@ def _measure_rows(b: Base, m: Measure, d: date, layers: dict[str, np.ndarray], c
     rows = _rows(b, hmask, pmask)
     h, p = b.h_idx[rows], b.p_idx[rows]
     if m.rule == "floor_all_in":
-        mfn = layers["mfn"][rows]
-        r = np.where(b.mfn_general[rows] < m.rate, np.maximum(float(m.rate) - mfn, 0.0), 0.0)
+        r = np.ones(rows.size)
     elif isinstance(m.rate, Mapping):
         r = prate[p]
     elif m.rate is None:
@@ -225,30 +260,83 @@ def _measure_rows(b: Base, m: Measure, d: date, layers: dict[str, np.ndarray], c
     r = r * share
     if m.partner_scale:
         r = r * _partner_values(b, m.partner_scale, 1.0)[p]
-    if m.layer != "s232" and not m.stacks_on_232:
-        r = r * (1.0 - cover[rows])
+    if m.product_scale:
+        scale = np.ones(len(b.hs10_codes))
+        for code, v in m.product_scale.items():
+            scale[_resolve_products(b, (code,), d, m.name)[0]] = v
+        r = r * scale[h]
+    if m.usmca_exempt and usmca is not None:
+        r = r * (1.0 - usmca[rows])
+    if m.layer in CH98_LAYERS:
+        r = r * ch98_factor()[h]
     return rows, r, share
 
 
-def stack(measures: Sequence[Measure], d: date, b: Base | None = None) -> dict[str, np.ndarray]:
+def _list_signature(m: Measure, d: date) -> tuple:
+    """The product-list content dates a measure's scope depends on (its scope changes only when these do)."""
+    codes = [c for c in (*m.products, *m.exclude_products, *m.product_scale) if c.startswith("list:")]
+    return tuple(_list_key(c[5:], d) for c in codes)
+
+
+class MeasureCache:
+    """Per-measure rows and duties, reused across dates while a measure's product lists do not change."""
+
+    def __init__(self, usmca: np.ndarray | None = None) -> None:
+        self.usmca = usmca
+        self._store: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def get(self, b: Base, m: Measure, d: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (id(m), _list_signature(m, d))
+        hit = self._store.get(key)
+        if hit is None:
+            hit = self._store[key] = _measure_base(b, m, d, self.usmca)
+        return hit
+
+
+def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca: np.ndarray | None = None,
+          cache: MeasureCache | None = None) -> dict[str, np.ndarray]:
     """Layer arrays (aligned with ``base().table`` rows) for the measures in force on ``d``.
 
-    Returns ``{layer: rates}`` for every layer in :data:`LAYERS` plus ``"s232_cover"`` (232-covered share) and
-    ``"tariff"`` (the sum of the layers).
+    Parameters
+    ----------
+    usmca : per-row USMCA claim share (0 outside Canada/Mexico) for ``usmca_exempt`` measures; None = no exemption.
+    cache : reuse measure scopes across calls (:class:`MeasureCache`; its ``usmca`` is used).
+
+    Returns ``{layer: rates}`` for every layer in :data:`LAYERS` plus ``"s232_cover"`` (232-covered share),
+    ``"s232_scope"`` (1 where an article is in the scope of a Section 232 programme in force) and ``"tariff"``
+    (the sum of the layers).
     """
     b = base() if b is None else b
+    cache = cache if cache is not None else MeasureCache(usmca)
     n = b.value_usd.size
-    layers = {L: np.zeros(n) for L in LAYERS}
+    zero = np.zeros(n)
+    zero.flags.writeable = False  # shared by the layers without a measure in force
+    layers = {L: zero for L in LAYERS}
     layers["mfn"] = b.mfn_applied.copy()
     cover = np.zeros(n)
+    scope = np.zeros(n, dtype=bool)
+    by_layer: dict[str, list[int]] = {}
+    for k, m in enumerate(measures):
+        if m.active(d):
+            by_layer.setdefault(m.layer, []).append(k)
     for L in LAYERS:
+        if L not in by_layer:
+            continue
+        if layers[L] is zero:
+            layers[L] = np.zeros(n)
         owner = np.full(n, -1, dtype=np.int32)
-        for k, m in enumerate(measures):
-            if m.layer != L or not m.active(d):
-                continue
-            rows, r, share = _measure_rows(b, m, d, layers, cover)
+        for k in by_layer[L]:
+            m = measures[k]
+            rows, r, share = cache.get(b, m, d)
             if rows.size == 0:
                 continue
+            if m.rule == "floor_all_in":
+                mfn = layers["mfn"][rows]
+                r = r * np.where(b.mfn_general[rows] < m.rate, np.maximum(float(m.rate) - mfn, 0.0), 0.0)
+            if m.layer != "s232" and not m.stacks_on_232:
+                r = r * (1.0 - cover[rows])
+            if m.excluded_by_232:
+                r = np.where(scope[rows], 0.0, r)
             cur = owner[rows]
             take = cur == -1
             newcover = share.copy()
@@ -278,15 +366,17 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None) -> dict[s
             if L == "s232":
                 upd = take | both
                 cover[rows[upd]] = newcover[upd]
+                scope[rows] = True
     out = dict(layers)
     out["s232_cover"] = cover
-    out["tariff"] = sum(layers[L] for L in LAYERS)
+    out["s232_scope"] = scope.astype(np.float64)
+    out["tariff"] = np.add.reduce([layers[L] for L in LAYERS if layers[L] is not zero])
     return out
 
 
 def to_frame(arrays: Mapping[str, np.ndarray], b: Base | None = None, *, with_value: bool = False) -> pl.DataFrame:
-    """Tidy table ``hs10, partner, tariff_rate, mfn_rate, s232_rate, ieepa_rate, fentanyl_rate, s301_rate,
-    other_rate`` (and ``value_usd`` if asked)."""
+    """Tidy table ``hs10, partner, tariff_rate`` and one ``<layer>_rate`` column per layer (:data:`OUT_COLUMNS`),
+    plus ``value_usd`` if asked."""
     b = base() if b is None else b
     cols = {
         "hs10": pl.Series("hs10", b.hs10_codes).gather(b.h_idx),
@@ -300,4 +390,4 @@ def to_frame(arrays: Mapping[str, np.ndarray], b: Base | None = None, *, with_va
     return pl.DataFrame(cols)
 
 
-__all__ = ["stack", "to_frame", "OUT_COLUMNS"]
+__all__ = ["stack", "to_frame", "OUT_COLUMNS", "MeasureCache", "ch98_factor", "CH98_LAYERS"]

@@ -1,4 +1,5 @@
-"""Product schedules -> GE sector tariff matrices through an HS -> world-sector crosswalk.
+"""Product rates -> GE sector tariff matrices through an HS -> world-sector crosswalk (pure aggregation; the
+schedule-level entry point is :func:`tariffsim.policy.schedules.schedule_to_world`).
 
 For a GE world with regions R and sectors S, the US import tariff on exporter region e in sector s is the
 import-weighted mean of the product rates (DESIGN §6)::
@@ -21,7 +22,7 @@ import polars as pl
 
 from ..data import read_table
 from ..errors import DataError
-from ._data import EU27, as_date, base
+from ._data import EU27, base
 
 
 @lru_cache(maxsize=1)
@@ -89,51 +90,4 @@ def sector_rates(world: Any, rates: np.ndarray, importer: str = "USA") -> tuple[
     return mean, w
 
 
-def schedule_to_world(schedule: Any, world: Any, d: Any, *, relative_to: Any = None,
-                      importer: str = "USA") -> np.ndarray:
-    """World tariff array (N, N, S) with ``importer``'s tariffs replaced by the schedule's sector aggregates on ``d``.
-
-    Parameters
-    ----------
-    schedule : :class:`~tariffsim.policy.Schedule` or built-in name.
-    world : a :class:`tariffsim.World` (``world_io_7x44_2017`` or any world with ICIO 44 sector codes, or one
-        sector).
-    d : date of the schedule.
-    relative_to : optional date: add the schedule's change between ``relative_to`` and ``d`` to the world's own
-        tariffs instead of replacing them (keeps the world's base-year calibration), e.g. ``"2024-12-31"``.
-    importer : region whose import tariffs the schedule gives (US schedules: ``"USA"``).
-
-    Returns
-    -------
-    numpy array (N, N, S), a copy; pass to ``tariffsim.solve(world, tariffs=...)``.
-    """
-    from .schedules import as_schedule
-
-    s = as_schedule(schedule)
-    if importer not in world.regions:
-        raise DataError(f"to_world: world {world.name!r} has no region {importer!r}")
-    j = world.regions.index(importer)
-    new, w = sector_rates(world, s.arrays(as_date(d, "to_world: date"))["tariff"], importer)
-    t = np.array(world.tariffs, dtype=np.float64, copy=True)
-    has = w > 0
-    if relative_to is None:
-        t[:, j, :] = np.where(has, new, t[:, j, :])
-    else:
-        old, _ = sector_rates(world, s.arrays(as_date(relative_to, "to_world: relative_to"))["tariff"], importer)
-        t[:, j, :] = np.where(has, t[:, j, :] + (new - old), t[:, j, :])
-    t[j, j, :] = 0.0
-    return t
-
-
-def sector_table(schedule: Any, world: Any, d: Any, importer: str = "USA") -> pl.DataFrame:
-    """Tidy ``exporter, sector, tariff_rate, value_usd`` of :func:`sector_rates` (cells with imports only)."""
-    from .schedules import as_schedule
-
-    mean, w = sector_rates(world, as_schedule(schedule).arrays(as_date(d))["tariff"], importer)
-    rows = [{"exporter": world.regions[i], "sector": world.sectors[k], "tariff_rate": float(mean[i, k]),
-             "value_usd": float(w[i, k])} for i in range(len(world.regions)) for k in range(len(world.sectors))
-            if w[i, k] > 0]
-    return pl.DataFrame(rows)
-
-
-__all__ = ["hs_sector_crosswalk", "schedule_to_world", "sector_rates", "sector_table"]
+__all__ = ["hs_sector_crosswalk", "sector_rates"]

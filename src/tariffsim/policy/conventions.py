@@ -1,0 +1,96 @@
+"""Named measurement conventions of the statutory effective tariff rate.
+
+The law fixes the rates; a statutory ETR also needs conventions where the law depends on facts the customs data do
+not record (which entries claim USMCA, which use-conditional exclusions are claimed) or where sources disagree on
+a date. Each :class:`Convention` names one such set. The default, ``budgetlab``, follows the documented choices of
+The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04bd7d62, copied in
+``us_tariff_actions_2026/budgetlab_policy_params_2026-08-10.yaml``), so that the headline agrees with its
+"State of U.S. Tariffs" series:
+
+- IEEPA exemptions: the tracker's HTS10 union over every Annex II revision (``ieepa_exempt_budgetlab``).
+- USMCA claim shares by HTS10 for Canada and Mexico: value-weighted over the monthly DataWeb files 2025-07 ..
+  2026-02 (``usmca_shares.mode: since``).
+- IEEPA duties end with the ruling (*Learning Resources v. Trump*, 2026-02-20): last day 2026-02-19, as the State
+  of Tariffs series (the tracker's ``ieepa_invalidation_policy_date``).
+- Section 338 Canada from 2026-08-22 (CBP, after the 19-21 August suspension of Proc. 11056; the published series
+  steps on 2026-08-22); pharmaceuticals 232 from 2026-09-29 for all importers (the tracker's single date).
+- Section 232 semiconductors: only the HTS10 line meeting the note 39(b) performance bands (8471.80.4000; the
+  tracker's interim binary ``semi_qualifying_shares`` of 2026-04-28).
+
+Other conventions change one or more of these; :data:`CONVENTIONS` lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..errors import ScenarioError
+
+D = date.fromisoformat
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A named set of measurement choices for the built-in schedules.
+
+    Parameters
+    ----------
+    name, description : identification.
+    exempt_list : IEEPA product exemptions, ``"budgetlab"`` or ``"annex_ii"`` (EO 14257 Annex II of April 2025 plus
+        the dated amendments in the data).
+    usmca : ``"share_since_2025_07"``, ``"share_2025"``, ``"share_2024"`` (HTS10 claim shares) or ``"flat_2025"``
+        (one share per country: Canada 0.67, Mexico 0.68).
+    ieepa_last_day : last day IEEPA duties apply (2026-02-19: void from the ruling; 2026-02-23: CBP collection).
+    s338_start : first day of Section 338 on Canada.
+    pharma_start : first day of Section 232 pharmaceuticals.
+    semis : ``"qualifying"`` (8471.80.4000 only) or ``"all"`` (every line of the note 39 list).
+    """
+
+    name: str
+    description: str
+    exempt_list: str = "budgetlab"
+    usmca: str = "share_since_2025_07"
+    ieepa_last_day: date = D("2026-02-19")
+    s338_start: date = D("2026-08-22")
+    pharma_start: date = D("2026-09-29")
+    semis: str = "qualifying"
+
+
+FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
+
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
+    Convention("budgetlab", "Budget Lab tracker definitions (default): its exempt list, HTS10 USMCA claim shares "
+               "2025-07..2026-02, IEEPA void from the ruling, S338 from 2026-08-22, pharma 232 from 2026-09-29"),
+    Convention("annex-ii-flat-usmca", "EO 14257 Annex II as published (plus dated amendments) and one USMCA share "
+               "per country (CA 0.67, MX 0.68): tariffsim's 2025 default", exempt_list="annex_ii",
+               usmca="flat_2025"),
+    Convention("cbp-collection", "as budgetlab, but IEEPA duties until CBP stopped collecting (entries to "
+               "2026-02-23) and pharma 232 from 2026-07-31 (Proc. 11020 Annex III companies)",
+               ieepa_last_day=D("2026-02-23"), pharma_start=D("2026-07-31")),
+    Convention("proclamation-dates", "as budgetlab, but Section 338 from the proclamations' original 2026-08-19 "
+               "and pharma 232 from 2026-07-31", s338_start=D("2026-08-19"), pharma_start=D("2026-07-31")),
+    Convention("usmca-2024", "as budgetlab, with 2024 (pre-tariff) USMCA claim shares", usmca="share_2024"),
+    Convention("semis-all-lines", "as budgetlab, with Section 232 semiconductors on every note 39 line",
+               semis="all"),
+)}
+
+DEFAULT_CONVENTION = "budgetlab"
+
+
+def get_convention(name: "str | Convention") -> Convention:
+    """A convention by name (or itself); ScenarioError naming the known ones otherwise."""
+    if isinstance(name, Convention):
+        return name
+    if name not in CONVENTIONS:
+        raise ScenarioError(f"unknown convention {name!r}; known: {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]
+
+
+def list_conventions() -> list[str]:
+    """Names of the built-in conventions, default first."""
+    return list(CONVENTIONS)
+
+
+__all__ = ["Convention", "CONVENTIONS", "DEFAULT_CONVENTION", "get_convention", "list_conventions",
+           "FLAT_USMCA_2025"]
