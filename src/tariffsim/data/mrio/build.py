@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -170,15 +171,13 @@ def calibrate(prep: PreparedTable, *, name: str, tariffs: np.ndarray | str | Pat
                                sector_names=names, meta=meta_base)
     tables = world_tables(w0)
     pymrio = require_pymrio()
-    from ... import __version__
-
     command = build_command(prep.source, prep.spec.get("path", ""), year=prep.year, name=name,
                             regions=prep.spec.get("regions"), sectors=prep.spec.get("sectors"),
                             tariffs=None if tariffs is None else (str(tariffs) if isinstance(tariffs, (str, Path)) else trec.get("option", "<given in code>")),
                             inventories=prep.spec.get("inventories", "zero"))
     record = world_record(source=prep.source, year=prep.year, files=prep.files, command=command, maps=prep.maps,
                           inventory=prep.inventory.record(), theta=prep.theta_mapping, tariffs=trec,
-                          versions={"tariffsim": __version__, "pymrio": pymrio.__version__},
+                          versions={"tariffsim": _version("tariffsim"), "pymrio": pymrio.__version__},
                           shape=(t.n_regions, t.n_sectors), source_shape=prep.source_shape)
     world = world_from_tables(tables, name=name, meta=world_meta(record))
     return BuiltWorld(world, tables, record, t)

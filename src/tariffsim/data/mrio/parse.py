@@ -147,6 +147,7 @@ def _read_icio(f: Path) -> MrioTable:
     if missing:
         raise DataError(f"{f.name}: not an OECD ICIO table (no {', '.join(missing)} row)")
     t = _from_frames(io.Z, io.Y, f.name)
+    _check_output(t)
     x_col = t.Z.sum(axis=0) + F.loc[["TLS", "VA"]].reindex(columns=io.Z.columns).to_numpy(dtype=float).sum(axis=0)
     _check_balance(f.name, t.x, x_col, t.label)
     return t
