@@ -12,6 +12,7 @@ from .measures import Measure
 from .schedules import Schedule, builtin_schedule, list_schedules, schedule_to_world
 from .imports import us_imports_2024
 from .etr import etr
+from .etr_timeline import EtrTimeline, etr_timeline
 from .ustr import ustr_reciprocal_rate, ustr_table
 from .japan import fairness_table, japan_line_aves, japan_tariffs_to_world, ntb_aves
 from .to_world import hs_sector_crosswalk
@@ -20,5 +21,5 @@ from .conventions import Convention, list_conventions
 __all__ = [
     "Measure", "Schedule", "builtin_schedule", "list_schedules", "us_imports_2024", "etr",
     "ustr_reciprocal_rate", "ustr_table", "fairness_table", "japan_line_aves", "japan_tariffs_to_world", "ntb_aves",
-    "hs_sector_crosswalk", "schedule_to_world", "Convention", "list_conventions",
+    "hs_sector_crosswalk", "schedule_to_world", "Convention", "list_conventions", "etr_timeline", "EtrTimeline",
 ]
