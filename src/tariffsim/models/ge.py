@@ -64,6 +64,7 @@ from ..solve.anderson import anderson
 from ..solve.roots import fixed_point, neumann_solve, newton_root
 from ..world import World
 from .base import BoundModel, register_model
+from .ge_certify import LSE_SWITCH, Certificate, certify, check_feasible
 
 jax.config.update("jax_enable_x64", True)
 
@@ -121,16 +122,35 @@ def calc_log_cost(log_w: jnp.ndarray, log_p: jnp.ndarray, va: jnp.ndarray, io: j
 def calc_log_price(log_c: jnp.ndarray, log_tau_hat: jnp.ndarray, pi0: jnp.ndarray, theta: jnp.ndarray) -> jnp.ndarray:
     """``log P_hat[n,j] = -1/theta_j log sum_i pi[i,n,j] (tau_hat c_hat[i,j])^-theta_j`` (CP eq. 11).
 
+    Computed in a form exact as theta -> 0. With ``z = log(tau_hat c_hat)``, the
+    share-weighted mean ``zbar = sum_i pi z`` and ``a = -theta (z - zbar)``::
+
+        log P_hat = zbar - log(sum_i pi e^a) / theta,   log(sum_i pi e^a) = log1p(sum_i pi expm1(a))
+
+    The first-order terms of ``sum pi expm1(a)`` cancel analytically (``sum pi a = 0``),
+    so the Cobb-Douglas limit ``log P_hat -> sum_i pi log(tau_hat c_hat)`` is reached
+    without the cancellation error ``eps / theta`` of a plain log-sum-exp (which
+    flipped the sign of welfare changes below theta ~ 1e-13). Where some ``a`` exceeds
+    :data:`~tariffsim.models.ge_certify.LSE_SWITCH` (large theta times a large cost
+    spread), the max-shifted log-sum-exp is used: accurate there, and it cannot overflow.
     Importer-sectors with no spending at all keep ``P_hat = 1``.
     """
-    z = -theta[None, None, :] * (log_tau_hat + log_c[:, None, :])
+    z = log_tau_hat + log_c[:, None, :]
     has = pi0 > 0
-    zmax = jnp.max(jnp.where(has, z, -jnp.inf), axis=0)
-    zmax = jnp.where(jnp.isfinite(zmax), zmax, 0.0)
-    s = jnp.sum(jnp.where(has, pi0 * jnp.exp(z - zmax[None]), 0.0), axis=0)
-    empty = s <= 0
-    lse = jnp.log(jnp.where(empty, 1.0, s)) + zmax
-    return jnp.where(empty, 0.0, -lse / theta[None, :])
+    tot = jnp.sum(jnp.where(has, pi0, 0.0), axis=0)
+    empty = tot <= 0
+    wn = jnp.where(has, pi0, 0.0) / jnp.where(empty, 1.0, tot)
+    zs = jnp.where(has, z, 0.0)
+    zbar = jnp.sum(wn * zs, axis=0)
+    a = -theta[None, None, :] * (zs - zbar[None])
+    amax = jnp.max(jnp.where(has, a, -jnp.inf), axis=0)
+    amax = jnp.where(jnp.isfinite(amax), amax, 0.0)
+    x = jnp.sum(wn * jnp.expm1(jnp.where(has, jnp.minimum(a, LSE_SWITCH), 0.0)), axis=0)
+    s = jnp.sum(jnp.where(has, wn * jnp.exp(jnp.where(has, a - amax[None], 0.0)), 0.0), axis=0)
+    shifted = jnp.log(jnp.where(s > 0, s, 1.0)) + amax
+    centred = (amax <= LSE_SWITCH) & (x > -0.5)
+    lse = jnp.where(centred, jnp.log1p(jnp.where(centred, x, 0.0)), shifted)
+    return jnp.where(empty, 0.0, zbar - lse / theta[None, :])
 
 
 def calc_trade_share(pi0: jnp.ndarray, log_tau_hat: jnp.ndarray, log_c: jnp.ndarray, log_p: jnp.ndarray,
@@ -178,11 +198,22 @@ def _noio_spending(tax_share: jnp.ndarray, base: jnp.ndarray, p: GEParams) -> jn
     return p.alpha * (base / (1.0 - jnp.sum(p.alpha * tax_share, axis=1)))[:, None]
 
 
+def _numeraire_row(p: GEParams) -> jnp.ndarray:
+    """The labour market the numeraire replaces: the largest economy's (by baseline value added).
+
+    Walras' law clears the market left out only up to the sum of the other markets'
+    absolute errors; left with the largest economy that is the smallest relative error
+    (a tiny country left out could be tens of percent off). Ties go to the first.
+    """
+    return jnp.argmax(p.va0)
+
+
 def _labour_residual(w: jnp.ndarray, out: jnp.ndarray, p: GEParams) -> jnp.ndarray:
-    """CP eq. (14) as ``(sum_j va Y - w VA) / VA`` for n < N-1; the numeraire condition last."""
+    """CP eq. (14) as ``(sum_j va Y - w VA) / VA`` for every n but :func:`_numeraire_row`,
+    whose row holds the numeraire condition ``sum w VA / sum VA - 1``."""
     labour = jnp.sum(p.va * out, axis=1)
     excess = (labour - w * p.va0) / p.va0
-    return excess.at[-1].set(jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0)
+    return excess.at[_numeraire_row(p)].set(jnp.sum(w * p.va0) / jnp.sum(p.va0) - 1.0)
 
 
 def _solve_spending(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
@@ -199,7 +230,7 @@ def _solve_spending(w: jnp.ndarray, pi1: jnp.ndarray, p: GEParams, has_io: bool)
 
 
 def _excess_labour(x: jnp.ndarray, p: GEParams, has_io: bool) -> jnp.ndarray:
-    """Residual ``F(log w)``: labour-market excess demand / VA for n < N-1, numeraire last."""
+    """Residual ``F(log w)``: labour-market excess demand / VA, the numeraire in :func:`_numeraire_row`."""
     log_tau_hat = _log_tau_hat(p)
     log_c, log_p = _solve_prices(x, log_tau_hat, p, has_io)
     pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, log_p, p.theta)
@@ -241,7 +272,7 @@ def _jacobian_noio(x: jnp.ndarray, p: GEParams) -> jnp.ndarray:
     H = -(income / (1.0 - a))[:, None] * jnp.einsum("ns,kns->nk", p.alpha * p.theta[None, :], pi1 * (tt - r[None]))
     dL = term1 + G * h[None, :] + G @ H
     J = (dL - jnp.diag(w * p.va0)) / p.va0[:, None]
-    return J.at[-1].set(w * p.va0 / jnp.sum(p.va0))
+    return J.at[_numeraire_row(p)].set(w * p.va0 / jnp.sum(p.va0))
 
 
 def _outputs(p: GEParams, x, log_c, log_p, pi1, X1, residual, iterations) -> GESolution:
@@ -402,6 +433,8 @@ def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", de
         th = np.full(world.n_sectors, float(th))
     if th.shape != (world.n_sectors,) or not np.isfinite(th).all() or (th <= 0).any():
         raise DataError("theta: need one finite positive trade elasticity per sector")
+    d1 = _deficits(world, closure, deficits)
+    check_feasible(world.flows, d1, world.regions, closure="given" if deficits is not None else str(closure or "fixed"))
     return GEParams(
         pi0=jnp.asarray(world.trade_share),
         t0=jnp.asarray(world.tariffs),
@@ -411,7 +444,7 @@ def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", de
         io=jnp.asarray(world.io_share),
         alpha=jnp.asarray(world.final_demand_share),
         va0=jnp.asarray(world.value_added_usd),
-        d1=jnp.asarray(_deficits(world, closure, deficits)),
+        d1=jnp.asarray(d1),
         i0=jnp.asarray(world.income_usd),
     )
 
@@ -639,26 +672,33 @@ def solve(
             raise DataError(f"initial_wage_hat: need {world.n_regions} finite positive wage changes, got shape {w0.shape}")
         x0 = jnp.log(jnp.asarray(w0))
     t_start = time.perf_counter()
-    method = "broyden"
-    sol = None
-    if world.has_io and max_iter >= MAX_NEWTON:
-        # fast path (certified residual over every equilibrium condition), else the robust path
-        sol = jax.tree_util.tree_map(np.asarray, _fast_solve_jit(p, x0, has_io=True))
-        method = "anderson"
-        if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all()):
-            sol = None
-    if sol is None:
-        # without IO the exact Jacobian is analytic and cheap: Newton (4 steps) beats Broyden (9)
-        method = "broyden" if world.has_io else "newton"
-        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method=method, max_iter=max_iter))
-    if not (np.isfinite(sol.residual) and sol.residual < ACCEPT_TOL):
-        # Robust fallback: the other outer method (exact Newton every step after Broyden, and vice versa).
-        method = "newton" if method == "broyden" else "broyden"
-        sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method=method, max_iter=max_iter))
+    # Methods in order: the fast path for IO worlds (Anderson), then the robust path --
+    # without IO the exact Jacobian is analytic and cheap, so Newton (4 steps) beats
+    # Broyden (9) -- and the other outer method as a fallback. Each result is certified
+    # against every equilibrium condition from its returned arrays (ge_certify.certify);
+    # the first that passes is kept.
+    primary = "broyden" if world.has_io else "newton"
+    methods = (["anderson"] if world.has_io and max_iter >= MAX_NEWTON else []) + [primary]
+    methods.append("newton" if primary == "broyden" else "broyden")
+    for method in methods:
+        if method == "anderson":
+            sol = jax.tree_util.tree_map(np.asarray, _fast_solve_jit(p, x0, has_io=True))
+        else:
+            sol = jax.tree_util.tree_map(np.asarray, _equilibrium_jit(p, x0, has_io=world.has_io, method=method, max_iter=max_iter))
+        cert = certify(p, sol, world.regions, world.sectors)
+        solver_residual = float(sol.residual) if np.isfinite(sol.residual) else np.inf
+        residual = max(solver_residual, cert.max)
+        ok = bool(residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all())
+        if ok:
+            break
     seconds = time.perf_counter() - t_start
-    residual = float(sol.residual)
-    ok = bool(np.isfinite(residual) and residual < ACCEPT_TOL and np.isfinite(sol.welfare_hat).all())
     if throw and not ok:
+        if solver_residual < ACCEPT_TOL:
+            cond, v, where = cert.worst
+            raise ConvergenceError(
+                f"GE solve did not reach an equilibrium: the {cond} condition fails by {v:.3g} (relative) at {where} "
+                f"although the solver's residual is {solver_residual:.3g} (tolerance {ACCEPT_TOL:g})",
+                residual=residual, iterations=int(sol.iterations))
         raise ConvergenceError(
             f"GE solve did not converge: residual {residual:.3g} after {int(sol.iterations)} Newton steps "
             f"(tolerance {ACCEPT_TOL:g})", residual=residual, iterations=int(sol.iterations))
@@ -680,7 +720,7 @@ def solve(
         welfare_hat=sol.welfare_hat, wage_hat=sol.wage_hat, price_hat=sol.price_hat, cost_hat=sol.cost_hat,
         trade_share=sol.trade_share, expenditure=sol.expenditure, flows=sol.flows, income=sol.income,
         tariff_revenue=sol.tariff_revenue, converged=ok, residual=residual, iterations=int(sol.iterations),
-        seconds=seconds, closure=label, meta={"method": method},
+        seconds=seconds, closure=label, meta={"method": method, "certificate": dict(cert.violations)},
     )
 
 
