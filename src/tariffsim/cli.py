@@ -439,23 +439,16 @@ def dashboard(
     host: str = typer.Option("127.0.0.1", help="Address to bind (default: this machine only)."),
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario whose world and baseline the dashboard uses."),
 ) -> None:
-    """Start the interactive dashboard (streamlit) on http://HOST:PORT."""
-    import os
-    import subprocess
+    """Start the interactive dashboard (streamlit) on http://HOST:PORT; SIGTERM/SIGINT stop it and its server."""
     from importlib.util import find_spec
+
+    from .dashboard.launch import launch
 
     if find_spec("streamlit") is None:
         raise TariffsimError("the dashboard needs streamlit: pip install 'tariffsim[dashboard]'")
-    app_path = Path(__file__).resolve().parent / "dashboard" / "app.py"
-    env = dict(os.environ)
     if scenario is not None:
         api.load_scenario(str(scenario))   # a bad scenario is a user error here (exit 2), not a traceback in the browser
-        env["TARIFFSIM_DASHBOARD_SCENARIO"] = str(Path(scenario).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address", host, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-           "--client.toolbarMode", "viewer"]
-    typer.echo(f"tariffsim dashboard on http://{host}:{port} (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    raise typer.Exit(launch(port, host, scenario_path=scenario, echo=typer.echo))
 
 
 # --------------------------------------------------------------------------- sweeps
