@@ -455,3 +455,61 @@ def test_default_bundle_runs_with_every_network_socket_blocked(tmp_path):
     assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
     assert all(s["status"] in ("ok", "skipped") for s in res["sections"].values()), \
         {k: (s["status"], s["note"]) for k, s in res["sections"].items() if s["status"] not in ("ok", "skipped")}
+
+
+# ----------------------------------------------------------------------------- output folders never lose a user's file
+def test_rerunning_into_an_output_folder_never_deletes_or_overwrites_a_users_file(tmp_path, monkeypatch, capsys):
+    """Issue 21: a marker plus user files in the output folder: only the earlier run's listed files are replaced."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(CORPUS / "worlds" / "_good", tmp_path / "good")
+    (tmp_path / "s.yaml").write_text(GOOD_SCENARIO.format(world="good"))
+    out = tmp_path / "out"
+    code, _, err = _cli(["run", "s.yaml", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    listed = json.loads((out / ".tariffsim-output").read_text())["files"]
+    assert "report.html" in listed and "results.json" in listed and any(f.startswith("tables/") for f in listed)
+    user = {"notes.txt": "my notes\n", "tables/mine.csv": "a,b\n1,2\n", "sub/plot.png": "png"}
+    for rel, text in user.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    stale = next(f for f in listed if f.startswith("tables/"))
+    code, _, err = _cli(["run", "s.yaml", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    assert {rel: (out / rel).read_text() for rel in user} == user, "a user file was deleted or changed"
+    assert (out / stale).exists() and (out / "report.html").exists()
+    # a file the manifest does not list, where the run would write: refused, nothing touched
+    manifest = json.loads((out / ".tariffsim-output").read_text())
+    manifest["files"].remove("results.json")
+    (out / ".tariffsim-output").write_text(json.dumps(manifest))
+    (out / "results.json").write_text("the user's own results\n")
+    before = _tree(tmp_path)
+    code, _, err = _cli(["run", "s.yaml", "--out", str(out), "-q"], capsys)
+    _assert_user_error(code, err, r"results\.json was not written by tariffsim and this run would overwrite it")
+    assert (out / "results.json").read_text() == "the user's own results\n"
+    assert _tree(tmp_path) == before
+    # an older tariffsim's plain-text marker: its report files (and the tables results.json lists) are replaced
+    old = tmp_path / "old"
+    assert _cli(["run", "s.yaml", "--out", str(old), "-q"], capsys)[0] == 0
+    (old / ".tariffsim-output").write_text("written by tariffsim run\n")
+    (old / "notes.txt").write_text("my notes\n")
+    code, _, err = _cli(["run", "s.yaml", "--out", str(old), "-q"], capsys)
+    assert code == 0, err
+    assert (old / "notes.txt").read_text() == "my notes\n"
+    assert json.loads((old / ".tariffsim-output").read_text())["files"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "a temporary folder was left behind"
+
+
+def test_outputs_dir_may_not_leave_the_scenario_folder_unless_out_is_given(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "proj").mkdir()
+    shutil.copytree(CORPUS / "worlds" / "_good", tmp_path / "proj" / "good")
+    text = GOOD_SCENARIO.format(world="good") + "outputs: {dir: ../../elsewhere}\n"
+    (tmp_path / "proj" / "s.yaml").write_text(text)
+    for argv in (["run", "proj/s.yaml", "-q"], ["validate", "proj/s.yaml"]):
+        code, _, err = _cli(argv, capsys)
+        _assert_user_error(code, err, r"s\.yaml:\d+: outputs\.dir: '\.\./\.\./elsewhere' resolves to .*outside the "
+                                      r"scenario's folder .*pass --out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
+    code, _, err = _cli(["run", "proj/s.yaml", "--out", str(tmp_path / "mine"), "-q"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "mine" / "report.html").exists()
