@@ -284,6 +284,7 @@ def _negative_output(lines):
     ("icio_as_wiot", "not a WIOD 2016"),
     ("year_not_in_folder", "no file for year 2019"),
     ("folder_without_year", "give the year"),
+    ("file_without_year", "cannot tell the year"),
     ("negative_output", "negative gross output"),
     ("map_misses_country", "misses ROW"),
     ("unbalanced", "does not balance"),
@@ -303,6 +304,10 @@ def test_bad_files_are_refused_with_one_line_errors(files, tmp_path, case, match
         f, kw = f.parent, {"year": 2019}
     elif case == "folder_without_year":
         f, kw = f.parent, {"year": None}
+    elif case == "file_without_year":
+        f = tmp_path / "icio_download.csv"
+        f.write_bytes(files["icio"].read_bytes())
+        kw = {"year": None}
     elif case == "negative_output":
         f = _icio_with(files, tmp_path, _negative_output)
     elif case == "map_misses_country":

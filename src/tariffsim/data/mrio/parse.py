@@ -75,13 +75,15 @@ def read_mrio(source: str, path: str | Path, *, year: int | None = None) -> Mrio
         raise DataError(f"{source}: path not found: {p}")
     require_pymrio()
     if source == "oecd-icio":
-        f = _pick_file(p, year, r"ICIO\d{4}_(\d{4})\.(csv|zip)", "OECD ICIO", "ICIO2023_<year>.csv")
+        rx = r"ICIO\d{4}_(\d{4})\.(csv|zip)"
+        f = _pick_file(p, year, rx, "OECD ICIO", "ICIO2023_<year>.csv")
         table = _read_icio(f)
-        files, yr = [f], int(re.search(r"_(\d{4})\.", f.name).group(1))
+        files, yr = [f], _year_of(f, rx, year)
     elif source == "wiod2016":
-        f = _pick_file(p, year, r"WIOT(\d{4})_\w*\.(xlsx|xlsb|csv)", "WIOD 2016", "WIOT<year>_Nov16_ROW.xlsx")
+        rx = r"WIOT(\d{4})_\w*\.(xlsx|xlsb|csv)"
+        f = _pick_file(p, year, rx, "WIOD 2016", "WIOT<year>_Nov16_ROW.xlsx")
         table = _read_wiot(f)
-        files, yr = [f], int(re.match(r"WIOT(\d{4})", f.name).group(1))
+        files, yr = [f], _year_of(f, rx, year)
     else:
         table = _read_pymrio(p)
         files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
@@ -94,13 +96,18 @@ def read_mrio(source: str, path: str | Path, *, year: int | None = None) -> Mrio
                      np.array(table.primary), table.inventory, table.sector_names, meta)
 
 
+def _year_of(f: Path, pattern: str, year: int | None) -> int:
+    m = re.fullmatch(pattern, f.name, re.IGNORECASE)
+    return int(m.group(1)) if m else int(year)
+
+
 def _pick_file(p: Path, year: int | None, pattern: str, what: str, example: str) -> Path:
     rx = re.compile(pattern, re.IGNORECASE)
     if p.is_file():
         m = rx.fullmatch(p.name)
-        if m is None:
-            raise DataError(f"{p.name}: not a {what} file name (expected {example})")
-        if year is not None and int(m.group(1)) != int(year):
+        if m is None and year is None:
+            raise DataError(f"{p.name}: cannot tell the year from the file name (expected {example}); give --year")
+        if m is not None and year is not None and int(m.group(1)) != int(year):
             raise DataError(f"{p.name}: holds year {m.group(1)}, not the requested {year}")
         return p
     found = {int(m.group(1)): q for q in sorted(p.iterdir()) if (m := rx.fullmatch(q.name))}
