@@ -2,7 +2,10 @@
 
 Total rate (``us_tariff_actions_2025/stacking_rules.md`` §1-2)::
 
-    tariff = mfn + s232 + ieepa_reciprocal + ieepa_fentanyl + s301 + other
+    tariff = mfn + s232 + ieepa_reciprocal + ieepa_fentanyl + ieepa_country + s122 + s301 + s301_fl
+             + s301_brazil + s338 + s201 + other
+
+(2026 layers: ``us_tariff_actions_2026/stacking_rules_2026.md``; chapter 98 and 9999.95: :func:`ch98_factor`.)
 
 - ``mfn``: applied column-1 rate of 2024 (see :mod:`tariffsim.policy._data`), replaced where an ``mfn`` measure
   applies.
@@ -13,6 +16,9 @@ Total rate (``us_tariff_actions_2025/stacking_rules.md`` §1-2)::
 - Measures with ``stacks_on_232 = False`` apply to the uncovered share only: ``rate × (1 − c)``. The IEEPA
   reciprocal tariff excludes 232 goods (EO 14257 §3(b); HTS 9903.01.33 carve-out) and, for derivatives, applies to
   the non-metal value (Budget Lab methodology, step 5).
+- ``excluded_by_232`` measures (forced-labor and Brazil 301, Section 338) skip any article in the scope of a 232
+  programme in force, even at 0% (notes 50(a)(vi), 51(c), 52(f)); ``usmca_exempt`` ones scale CA/MX rows by
+  ``1 - usmca_share`` of the schedule's convention.
 - Within a layer, a measure listed in another's ``replaces`` gives way where both apply; otherwise ``s232`` and
   ``s301`` take the highest rate (overlapping 301 lists: the highest, Budget Lab) and every other layer requires the
   overlapping measures to agree: different rates on the same (hs10, partner, date) raise :class:`ScenarioError`
