@@ -267,3 +267,12 @@ def test_certificate_travels_with_the_result():
     cert = eq.meta["certificate"]
     assert {"labour", "numeraire", "income", "price", "spending"} <= set(cert)
     assert max(cert.values()) <= eq.residual < 1e-9
+
+
+def test_scenario_refuses_a_theta_scale_that_zeroes_every_elasticity():
+    from tariffsim.errors import ScenarioError
+    from tariffsim.scenario import parse_scenario
+
+    with pytest.raises(ScenarioError, match=r"model\.ge\.theta_scale: must be at least 0\.01"):
+        parse_scenario("model: {ge: {theta_scale: 1.0e-300}}")
+    assert parse_scenario("model: {ge: {theta_scale: 0.01}}").model.ge.theta_scale == 0.01

@@ -132,8 +132,17 @@ class GESpec(_Strict):
     """Caliendo-Parro GE options."""
 
     closure: Literal["fixed", "balanced"] = Field("fixed", description="Deficits fixed at baseline or balanced.")
-    theta_scale: float = Field(1.0, gt=0, le=20, description="Multiply every trade elasticity by this factor.")
+    theta_scale: float = Field(1.0, gt=0, le=20, description="Multiply every trade elasticity by this factor (0.01 to 20).")
     theta: dict[str, Annotated[float, Field(gt=0, le=100)]] = Field(default_factory=dict, description="Trade elasticity by sector code (overrides).")
+
+    @field_validator("theta_scale")
+    @classmethod
+    def _theta_scale_floor(cls, v: float) -> float:
+        # The solver is exact down to theta -> 0 (models.ge.calc_log_price), but a scale
+        # below 1/100 makes every elasticity ~0: a slip (1e-300 was tried), not a scenario.
+        if v < 0.01:
+            raise ValueError(f"must be at least 0.01 (got {v:g}: every trade elasticity would be ~0)")
+        return v
 
 
 class PESpec(_Strict):
