@@ -57,6 +57,10 @@ class CornerSolutionWarning(TariffsimWarning):
     """An optimiser stopped at a bound: the 'optimum' is a corner, not an interior solution."""
 
 
+class ImplausibleResultWarning(TariffsimWarning):
+    """Model cells failed a plausibility check (e.g. PE imports growing more than tenfold) and are listed, not charted."""
+
+
 class ScheduledDateWarning(TariffsimWarning):
     """A tariff schedule was asked for a date after today: its measures then are scheduled, not yet in force."""
 
@@ -71,5 +75,6 @@ __all__ = [
     "ZeroFlowWarning",
     "ElasticityFallbackWarning",
     "CornerSolutionWarning",
+    "ImplausibleResultWarning",
     "ScheduledDateWarning",
 ]
