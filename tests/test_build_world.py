@@ -23,9 +23,7 @@ fx = importlib.util.module_from_spec(_spec)
 sys.modules["make_mrio_fixtures"] = fx
 _spec.loader.exec_module(fx)
 
-pytest.importorskip("pymrio")  # the [mrio] extra; CI installs it with [dev]
-
-from tariffsim.data.mrio.calibrate import world_to_mrio  # noqa: E402
+from tariffsim.data.mrio.calibrate import world_to_mrio  # noqa: E402  (pymrio: the [mrio] extra, in [dev])
 from tariffsim.data.mrio.parse import read_mrio  # noqa: E402
 from tariffsim.data.mrio.theta import cp_sectors_of  # noqa: E402
 from tariffsim.policy.world_builder import build_world  # noqa: E402
@@ -330,3 +328,9 @@ def test_cli_refusal_is_one_line_and_exit_2(files, tmp_path):
                                  "--name", "x"])
     assert r.exit_code == 2
     assert r.output.strip().count("\n") == 0 and "no file for year 1999" in r.output
+
+
+def test_without_pymrio_the_build_says_how_to_install_it(files, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pymrio", None)  # import pymrio -> ImportError
+    with pytest.raises(DataError, match=r"pip install 'tariffsim\[mrio\]'"):
+        build_world("oecd-icio", files["icio"], year=YEAR_ICIO, name="x")

@@ -153,7 +153,7 @@ def data_build_world(
     inventories: str = typer.Option("zero", "--inventories", help="'zero' (inventory changes set to 0, output recomputed) or 'keep'."),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Build a GE world from WIOD 2016 / OECD ICIO files (pip install 'tariffsim[mrio]') and add it to the catalog."""
+    """Build a GE world from WIOD 2016 / OECD ICIO files and add it to the catalog (needs the optional extra 'mrio')."""
     w = api.build_world(source, path, name=name, year=year, regions=regions, sectors=sectors, tariffs=tariffs,
                         inventories=inventories, save=True)
     if as_json:

@@ -9,7 +9,7 @@ array or the user's CSV ``exporter, importer, sector, tariff_rate`` (cells not l
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Any, Mapping
@@ -107,6 +107,9 @@ def prepare(source: str, path: str | Path, *, year: int | None, regions: Any = N
         theta_rec = [{**r, "world_sector": t} for r, t in zip(theta_rec, targets)]
     else:
         theta = theta_fine
+    if isinstance(sectors, str) and sectors == "icio44":  # names of the 44 sectors of the default layout
+        names = dict(zip(*read_table("world_io_7x44_2017", "sectors").select("code", "name").to_dict(as_series=False).values()))
+        agg = replace(agg, sector_names=tuple(names.get(s, s) for s in agg.sectors))
     spec = {"regions": regions if isinstance(regions, (str, type(None))) else "given in code",
             "sectors": sectors if isinstance(sectors, (str, type(None))) else "given in code",
             "path": str(path), "inventories": inventories}
@@ -155,8 +158,7 @@ def calibrate(prep: PreparedTable, *, name: str, tariffs: np.ndarray | str | Pat
         arr, trec = None, {"source": "none (all tariffs 0)", "sectors_without_tariff_data": list(t.sectors)}
     elif isinstance(tariffs, (str, Path)):
         arr = read_tariff_csv(tariffs, t.regions, t.sectors)
-        off = arr.copy()
-        has = (np.abs(off).sum(axis=(0, 1)) > 0)
+        has = np.abs(arr).sum(axis=(0, 1)) > 0
         trec = {"source": f"user CSV {tariffs}", "sectors_without_tariff_data": [s for s, h in zip(t.sectors, has) if not h]}
     else:
         arr = np.asarray(tariffs, dtype=float)
