@@ -94,6 +94,21 @@ def test_parse_wiod_2016_sheet_gives_the_fixture_arrays(files, kind):
     assert p.inventory == ("INVEN",)
 
 
+def test_parse_wiod_bottom_rows_found_by_description(files, tmp_path):
+    import csv
+
+    t = files["wtable"]
+    grid = fx.wiot_grid(t, YEAR_WIOD)
+    first_bottom = 6 + len(t.regions) * len(t.sectors)
+    for row in grid[first_bottom:]:
+        row[0] = ""  # codes gone: only the descriptions in column B name the rows
+    f = tmp_path / f"WIOT{YEAR_WIOD}_Nov16_ROW.csv"
+    with open(f, "w", newline="") as fh:
+        csv.writer(fh).writerows([[repr(v) if isinstance(v, float) else v for v in row] for row in grid])
+    p = read_mrio("wiod2016", f)
+    np.testing.assert_allclose(p.primary, t.tls + t.va, rtol=1e-12, atol=1e-7)
+
+
 def test_parse_pymrio_folder_and_pymrio_test_system(files, tmp_path):
     import pymrio
 
@@ -255,7 +270,8 @@ def test_schedule_tariffs_on_icio44_default7_layout(tmp_path):
 
 @pytest.mark.parametrize("code, cp", [("C10T12", ("CP03",)), ("C10-C12", ("CP03",)), ("D01T02", ("CP01",)),
                                       ("A01_02", ("CP01",)), ("C26", ("CP14", "CP16", "CP17")), ("D35", ("CP_SERVICES",)),
-                                      ("D", ("CP_SERVICES",)), ("B", ("CP02",)), ("G46", ("CP_SERVICES",)), ("food", None)])
+                                      ("D", ("CP_SERVICES",)), ("B", ("CP02",)), ("G46", ("CP_SERVICES",)), ("D97T98", ("CP_SERVICES",)),
+                                      ("food", None), ("S01", None)])
 def test_theta_mapping_from_isic_rev4_codes(code, cp):
     assert cp_sectors_of(code) == cp
 

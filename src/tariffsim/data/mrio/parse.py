@@ -38,6 +38,11 @@ SOURCES = ("wiod2016", "oecd-icio", "pymrio")
 #: Final-demand categories that are changes in inventories (or valuables), by source naming.
 INVENTORY_CATEGORIES = frozenset({"INVNT", "INV", "INVEN", "Changes in inventories", "Changes in valuables"})
 _WIOD_PRIMARY = ("II_fob", "TXSP", "EXP_adj", "PURR", "PURNR", "VA", "IntTTM", "GO")
+_WIOD_PRIMARY_NAMES = {"total intermediate consumption": "II_fob", "taxes less subsidies on products": "TXSP",
+                       "cif/ fob adjustments on exports": "EXP_adj", "direct purchases abroad by residents": "PURR",
+                       "purchases on the domestic territory by non-residents": "PURNR",
+                       "value added at basic prices": "VA", "international transport margins": "IntTTM",
+                       "output at basic prices": "GO"}
 #: Tolerance of the column identity x = Z'1 + primary inputs, USD millions (published tables round to 1e-3..1e-6).
 BALANCE_ABS_TOL = 0.5
 BALANCE_REL_TOL = 1e-4
@@ -243,6 +248,8 @@ def _s(v: Any) -> str:
 
 
 def _parse_wiot_grid(grid: np.ndarray, name: str) -> MrioTable:
+    import pandas as pd
+
     bad = f"{name}: not a WIOD 2016 WIOT layout"
     if grid.ndim != 2 or grid.shape[0] < 8 or grid.shape[1] < 6:
         raise DataError(f"{bad} (too few rows or columns)")
@@ -274,17 +281,25 @@ def _parse_wiot_grid(grid: np.ndarray, name: str) -> MrioTable:
     if not fdc:
         raise DataError(f"{bad} (no final-use columns c{s + 1}.. per country)")
     categories = tuple(dict.fromkeys(col_code[k] or col_c[k] for k in fdc))
-    prim = {lab[k][0]: k for k in range(len(lab)) if lab[k][0] in _WIOD_PRIMARY}
+    prim: dict[str, int] = {}  # bottom rows by code (in any label column) or by description
+    for k in range(data_rows[-1] + 1, len(lab)):
+        for cell in lab[k]:
+            code = _WIOD_PRIMARY_NAMES.get(cell.lower(), cell)
+            if code in _WIOD_PRIMARY and code not in prim:
+                prim[code] = k
+                break
     if "GO" not in prim or "VA" not in prim:
         raise DataError(f"{bad} (no 'VA' and 'GO' rows below the sector rows)")
 
     def num(rows, cols) -> np.ndarray:
         block = body[np.ix_(rows, [c + 4 for c in cols])]
-        try:
-            out = np.array([[0.0 if _s(v) == "" else float(v) for v in row] for row in block], dtype=float)
-        except (TypeError, ValueError):
-            raise DataError(f"{bad} (non-numeric cell in the data block)") from None
-        return out
+        cells = pd.Series(block.ravel(), dtype=object)
+        blank = cells.isna() | (cells.astype(str).str.strip() == "")
+        vals = pd.to_numeric(cells.where(~blank, 0.0), errors="coerce").to_numpy(dtype=float)
+        if np.isnan(vals).any():
+            k = int(np.flatnonzero(np.isnan(vals))[0])
+            raise DataError(f"{bad} (non-numeric cell {cells.iloc[k]!r} in the data block)")
+        return vals.reshape(block.shape)
 
     Z = num(data_rows, zc)
     Yf = num(data_rows, fdc)

@@ -19,7 +19,8 @@ division    CP sector                    division    CP sector
 23          CP10 Minerals                35-99       CP_SERVICES (8.22, as CP)
 ==========  ===========================  ==========  ==========================================
 
-A section letter alone maps as its first division (A 01, B 05, D..U services). A code that is none of these
+A section letter alone maps as its first division (A 01, B 05, D..U services); a letter must agree with its
+division (``C10``, not ``S10``), except the ``D`` prefix of every ICIO 2021 code. A code that is none of these
 (pymrio's test sectors, say) takes the ``AGG`` value 4.0 with an :class:`~tariffsim.errors.ElasticityFallbackWarning`.
 Aggregated sectors take the mean of their members weighted by international trade (as ``World.aggregate``).
 
@@ -46,6 +47,10 @@ _DIVISION_CP: tuple[tuple[int, int, tuple[str, ...]], ...] = (
     (28, 28, ("CP13",)), (29, 29, ("CP18",)), (30, 30, ("CP19",)), (31, 33, ("CP20",)), (35, 99, ("CP_SERVICES",)),
 )
 _SECTION_DIVISION = {"A": 1, "B": 5, **{c: 35 for c in "DEFGHIJKLMNOPQRSTU"}}
+#: ISIC Rev.4 sections and their divisions (a code's letter must agree with its division).
+_SECTIONS = {"A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43), "G": (45, 47),
+             "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68), "M": (69, 75), "N": (77, 82),
+             "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93), "S": (94, 96), "T": (97, 98), "U": (99, 99)}
 _CODE = re.compile(r"^([A-U])?(\d{2})")
 
 
@@ -55,6 +60,10 @@ def cp_sectors_of(code: str) -> tuple[str, ...] | None:
     m = _CODE.match(c)
     if m:
         div = int(m.group(2))
+        lo, hi = _SECTIONS.get(m.group(1) or "", (div, div))
+        # ICIO 2021 prefixes every division with "D" (D01T02 ... D97T98); any other letter must be its section
+        if not lo <= div <= hi and m.group(1) != "D":
+            return None
     elif len(c) == 1 and c in _SECTION_DIVISION:
         div = _SECTION_DIVISION[c]
     else:
