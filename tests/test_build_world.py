@@ -302,6 +302,7 @@ def _negative_output(lines):
     ("negative_output", "negative gross output"),
     ("map_misses_country", "misses ROW"),
     ("unbalanced", "does not balance"),
+    ("bundled_name", "is a bundled dataset"),
 ])
 def test_bad_files_are_refused_with_one_line_errors(files, tmp_path, case, match):
     f = files["icio"]
@@ -330,8 +331,11 @@ def test_bad_files_are_refused_with_one_line_errors(files, tmp_path, case, match
         kw["regions"] = m
     elif case == "unbalanced":
         f = _icio_with(files, tmp_path, lambda ls: [*ls[:-2], ",".join([ls[-2].split(",")[0]] + [repr(float(v) * 1.5) if k < 12 else v for k, v in enumerate(ls[-2].split(",")[1:])]), ls[-1]])
+    elif case == "bundled_name":
+        kw.update(save=True)
+    name = "world_io_7x44_2017" if case == "bundled_name" else "bad"
     with pytest.raises(DataError, match=match) as err:
-        build_world(source, f, name="bad", **kw)
+        build_world(source, f, name=name, **kw)
     assert "\n" not in str(err.value)
 
 

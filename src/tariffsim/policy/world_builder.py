@@ -43,8 +43,13 @@ def build_world(source: str, path: str | Path, *, name: str, year: int | None = 
     """
     from ..data.mrio import build as mb
 
-    if save and not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
-        raise DataError(f"dataset name {name!r} must be lower-case letters, digits and _ (e.g. icio_7x44_2020)")
+    if save:
+        from ..data.catalog import BUNDLED_DIR, manifest
+
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+            raise DataError(f"dataset name {name!r} must be lower-case letters, digits and _ (e.g. icio_7x44_2020)")
+        if manifest().get(name, {}).get("_root") == str(BUNDLED_DIR):
+            raise DataError(f"dataset name {name!r} is a bundled dataset; choose another name")
     prep = mb.prepare(source, path, year=year, regions=regions, sectors=sectors, inventories=inventories)
     if isinstance(tariffs, str) and tariffs == "schedule":
         from .sector_tariffs import schedule_sector_tariffs
