@@ -14,6 +14,8 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
   of Tariffs series (the tracker's ``ieepa_invalidation_policy_date``).
 - Section 338 Canada from 2026-08-22 (CBP, after the 19-21 August suspension of Proc. 11056; the published series
   steps on 2026-08-22); pharmaceuticals 232 from 2026-09-29 for all importers (the tracker's single date).
+- 2026 metals annexes I-A/I-B/III: Canadian and Mexican goods outside ch. 72/73/76 pay on the non-USMCA share
+  (the tracker's step 7, ``s232_usmca_eligible`` refreshed for annex products).
 - Section 232 semiconductors: only the HTS10 line meeting the note 39(b) performance bands (8471.80.4000; the
   tracker's interim binary ``semi_qualifying_shares`` of 2026-04-28).
 
@@ -45,6 +47,10 @@ class Convention:
     s338_start : first day of Section 338 on Canada.
     pharma_start : first day of Section 232 pharmaceuticals.
     semis : ``"qualifying"`` (8471.80.4000 only) or ``"all"`` (every line of the note 39 list).
+    annex_usmca : ``"claim_shares"`` (the 2026 metals annex I-A/I-B/III duty on Canadian and Mexican goods outside
+        ch. 72/73/76 is scaled by 1 - USMCA claim share, as the tracker's ``06_calculate_rates.R`` step 7) or
+        ``"none"`` (full annex duty whatever the USMCA status: U.S. note 16 has no USMCA carve-out outside annex
+        I-C).
     """
 
     name: str
@@ -55,6 +61,7 @@ class Convention:
     s338_start: date = D("2026-08-22")
     pharma_start: date = D("2026-09-29")
     semis: str = "qualifying"
+    annex_usmca: str = "claim_shares"
 
 
 FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
@@ -73,6 +80,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("usmca-2024", "as budgetlab, with 2024 (pre-tariff) USMCA claim shares", usmca="share_2024"),
     Convention("semis-all-lines", "as budgetlab, with Section 232 semiconductors on every note 39 line",
                semis="all"),
+    Convention("annex-no-usmca", "as budgetlab, but the 2026 metals annexes charge Canadian/Mexican goods in full "
+               "(no USMCA relief outside annex I-C)", annex_usmca="none"),
 )}
 
 DEFAULT_CONVENTION = "budgetlab"

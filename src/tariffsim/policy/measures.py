@@ -89,6 +89,9 @@ class Measure:
         301 note 50(a)(vi), Section 338 note 51(c)).
     usmca_exempt : USMCA-qualifying goods of Canada and Mexico are exempt: the duty on CAN/MEX rows is scaled by
         ``1 - usmca_share[hs10, partner]`` of the schedule's convention.
+    usmca_exclude_products : products on which a ``usmca_exempt`` measure grants no USMCA relief (same syntax as
+        ``products``; e.g. the steel/aluminium chapters 72, 73 and 76 of the 2026 metals annexes, which have no
+        USMCA carve-out).
     partner_scale : ``{ISO3: share}`` share of trade actually subject; key ``all`` sets the default (else 1).
     product_scale : ``{product code or list: share}`` share of the duty paid on those products (use-conditional
         exclusions: e.g. forced-labor civil-aircraft-use lines pay 10%, Budget Lab ``aircraft_exempt_share``).
@@ -112,6 +115,7 @@ class Measure:
     stacks_on_232: bool = True
     excluded_by_232: bool = False
     usmca_exempt: bool = False
+    usmca_exclude_products: tuple[str, ...] = ()
     partner_scale: Mapping[str, float] = field(default_factory=dict)
     product_scale: Mapping[str, float] = field(default_factory=dict)
     end_reason: str = ""
@@ -153,6 +157,7 @@ class Measure:
         if self.suspended_from is not None and self.suspended_from > self.start:
             raise ScenarioError(f"measure {n}: suspended_from {self.suspended_from} is after its start {self.start}")
         for what, codes in (("products", self.products), ("exclude_products", self.exclude_products),
+                            ("usmca_exclude_products", self.usmca_exclude_products),
                             ("product_scale", tuple(self.product_scale))):
             for code in codes:
                 if code == "all" or code.startswith("list:"):
@@ -209,7 +214,8 @@ class Measure:
         for k in ("end", "suspended_from"):
             if d.get(k) is not None:
                 d[k] = as_date(d[k], f"measure {name}: {k}")
-        for k in ("products", "partners", "exclude_products", "exclude_partners", "replaces"):
+        for k in ("products", "partners", "exclude_products", "exclude_partners", "usmca_exclude_products",
+                  "replaces"):
             if k in d:
                 v = d[k]
                 v = [v] if isinstance(v, (str, int)) else v

@@ -272,7 +272,10 @@ def _measure_base(b: Base, m: Measure, d: date, usmca: np.ndarray | None
             scale[_resolve_products(b, (code,), d, m.name)[0]] = v
         r = r * scale[h]
     if m.usmca_exempt and usmca is not None:
-        r = r * (1.0 - usmca[rows])
+        u = usmca[rows]
+        if m.usmca_exclude_products:
+            u = np.where(_resolve_products(b, m.usmca_exclude_products, d, m.name)[0][h], 0.0, u)
+        r = r * (1.0 - u)
     if m.layer in CH98_LAYERS:
         r = r * ch98_factor()[h]
     return rows, r, share
@@ -280,7 +283,8 @@ def _measure_base(b: Base, m: Measure, d: date, usmca: np.ndarray | None
 
 def _list_signature(m: Measure, d: date) -> tuple:
     """The product-list content dates a measure's scope depends on (its scope changes only when these do)."""
-    codes = [c for c in (*m.products, *m.exclude_products, *m.product_scale) if c.startswith("list:")]
+    codes = [c for c in (*m.products, *m.exclude_products, *m.usmca_exclude_products, *m.product_scale)
+             if c.startswith("list:")]
     return tuple(_list_key(c[5:], d) for c in codes)
 
 

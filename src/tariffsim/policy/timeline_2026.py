@@ -37,6 +37,9 @@ FL_USE_SCALE = {"list:s301fl_excl_aircraft": 0.10, "list:s301fl_excl_pharma": 0.
 #: The note 39 line meeting the TPP/DRAM bands (BLPP ``semi_qualifying_shares``, interim binary 2026-04-28).
 SEMIS_QUALIFYING = ("8471804000",)
 CHINA = ("CHN", "HKG", "MAC")
+#: Steel and aluminium chapters: no USMCA relief from the metals annexes in any convention (BLPP STEEL_CHAPTERS,
+#: ALUM_CHAPTERS; no USMCA carve-out in U.S. note 16 for them).
+STEEL_ALU_CHAPTERS = ("72", "73", "76")
 
 
 def _tier_partners() -> dict[str, tuple[str, ...]]:
@@ -49,6 +52,10 @@ def _tier_partners() -> dict[str, tuple[str, ...]]:
 def timeline_2026(conv: Convention) -> tuple[Entry, ...]:
     """The 2026 entries under convention ``conv``."""
     tiers = _tier_partners()
+    # Annex I-A/I-B/III duty on Canadian/Mexican goods outside ch. 72/73/76: scaled by 1 - USMCA claim share under
+    # the tracker convention (06_calculate_rates.R step 7 refreshes s232_usmca_eligible for annex products that are
+    # USMCA-eligible; steel/aluminium chapters never get USMCA relief); no relief under annex_usmca="none".
+    annex_usmca = dict(usmca_exempt=conv.annex_usmca == "claim_shares", usmca_exclude_products=STEEL_ALU_CHAPTERS)
     pharma_start = conv.pharma_start.isoformat()
     fl_common = dict(exclude_products=("list:s301fl_excl_full", "list:s232_pharma"), product_scale=FL_USE_SCALE,
                      usmca_exempt=True, excluded_by_232=True)
@@ -77,14 +84,14 @@ def timeline_2026(conv: Convention) -> tuple[Entry, ...]:
         entry("s232-annex-1a", "s232", {"all": 0.50, "GBR": 0.25}, "2026-04-06", announced="2026-04-02",
               products=("list:s232_annex_1a",), authority="Section 232 metals annex I-A (50%; UK 25%)",
               citation="April 2026 metals proclamation (CSMS #68253075); HTS 9903.82.01-.26, U.S. note 16; full "
-                       "value", note="replaces the 2025 steel/aluminium/copper measures"),
+                       "value", note="replaces the 2025 steel/aluminium/copper measures", **annex_usmca),
         entry("s232-annex-1b", "s232", {"all": 0.25, "GBR": 0.15}, "2026-04-06", announced="2026-04-02",
               products=("list:s232_annex_1b",), authority="Section 232 metals annex I-B (25%; UK 15%)",
-              citation="April 2026 metals proclamation; HTS 9903.82.09, U.S. note 16; full value"),
+              citation="April 2026 metals proclamation; HTS 9903.82.09, U.S. note 16; full value", **annex_usmca),
         entry("s232-annex-3", "s232", 0.15, "2026-04-06", end="2027-12-31", announced="2026-04-02",
               end_announced="2026-04-02", rule="floor_all_in", products=("list:s232_annex_3",),
               authority="Section 232 metals annex III (15% all-in)", citation="April 2026 metals proclamation; "
-              "annex III sunset 2027-12-31 (then I-B)"),
+              "annex III sunset 2027-12-31 (then I-B)", **annex_usmca),
         entry("s232-annex-1c", "s232", 0.25, "2026-06-08", end="2027-12-31", announced="2026-06-01",
               end_announced="2026-06-01", products=("list:s232_annex_1c",),
               authority="Section 232 metals annex I-C (mobile industrial equipment, 25%)",
