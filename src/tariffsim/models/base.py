@@ -13,13 +13,16 @@ an opaque warm-start pytree (no gradient flows through it; the solution does not
 depend on it). ``jax.grad`` of any scalar function of the outputs with respect
 to ``tariffs`` must work (implicit differentiation through the equilibrium).
 
-Families register themselves with :func:`register_model`; users pick one by name
-(``model="caliendo_parro"`` default, ``"ossa2014"``).
+Users pick a family by name (``model="caliendo_parro"`` default, ``"ossa2014"``,
+``"ilms2025"``). The built-in families are one table, :data:`FAMILIES` (name ->
+``"module:binder"``), resolved on first use, so this module imports no model
+(no import loop); :func:`register_model` adds a user's own family at run time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import importlib
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -64,26 +67,41 @@ class BoundModel:
         return np.asarray(self.world.tariffs)
 
 
+#: The built-in model families: name -> "module:binder", imported when first bound.
+FAMILIES: dict[str, str] = {
+    "caliendo_parro": "tariffsim.models.ge:_bind_cp",
+    "ossa2014": "tariffsim.models.ossa:bind",
+    "ilms2025": "tariffsim.models.ilms:bind",
+}
+
 _REGISTRY: dict[str, Callable[..., BoundModel]] = {}
 
 
 def register_model(name: str, binder: Callable[..., BoundModel]) -> None:
-    """Register ``binder(world, *, closure, weights, **options) -> BoundModel`` under ``name``."""
+    """Register a user's family: ``binder(world, *, closure, weights, **options) -> BoundModel`` under ``name``."""
     _REGISTRY[name] = binder
 
 
-def bind_model(world: World, model: str = "caliendo_parro", *, closure: str = "balanced", weights: str = "none", **options) -> BoundModel:
-    """Bind a registered model family to a world."""
-    if model not in _REGISTRY:
-        # import the built-in families lazily (they register on import)
-        from . import ge  # noqa: F401
+def model_names() -> tuple[str, ...]:
+    """Names of every bindable family (built-in and registered)."""
+    return tuple(sorted(set(FAMILIES) | set(_REGISTRY)))
 
-        try:
-            from . import ossa  # noqa: F401
-        except ImportError:
-            pass
-    if model not in _REGISTRY:
-        raise ScenarioError(f"unknown model {model!r}; known: {', '.join(sorted(_REGISTRY))}")
+
+def _binder(model: str) -> Callable[..., BoundModel]:
+    if model in _REGISTRY:
+        return _REGISTRY[model]
+    if model not in FAMILIES:
+        raise ScenarioError(f"unknown model {model!r}; known: {', '.join(model_names())}")
+    module, _, attr = FAMILIES[model].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def bind_model(world: World, model: str = "caliendo_parro", *, closure: str = "balanced", weights: str = "none", **options) -> BoundModel:
+    """Bind a model family (a name in :data:`FAMILIES` or registered) to a world.
+
+    ``options`` are the family's own keyword options (e.g. ``revenue="lump_sum"`` for "ilms2025").
+    """
+    binder = _binder(model)
     if weights not in ("none", "political_economy"):
         raise ScenarioError(f"weights must be 'none' or 'political_economy', got {weights!r}")
-    return _REGISTRY[model](world, closure=closure, weights=weights, **options)
+    return binder(world, closure=closure, weights=weights, **options)
