@@ -110,3 +110,21 @@ def war_tariffs(df) -> go.Figure:
                            hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
     fig.update_layout(title="Trade war: tariffs chosen (best responses and Nash)", yaxis_title="percent", **_LAYOUT)
     return fig
+
+
+def etr_by_authority(df, authorities: Sequence[str]) -> go.Figure:
+    """Stacked bars: the all-imports ETR (percent) at each timeline date split by legal authority."""
+    fig = go.Figure()
+    colors = {"mfn": "#95a5a6", "s232": "#1f4e8c", "ieepa": "#c0392b", "s122": "#e67e22", "s301": "#8e44ad",
+              "s338": "#16a085", "s201": "#2c3e50", "other": "#bdc3c7"}
+    x = [str(d) for d in df["date"].to_list()]
+    for a in authorities:
+        col = f"etr_all_{a}_pct"
+        if col in df.columns and float(df[col].abs().max() or 0) > 0:
+            fig.add_trace(go.Bar(x=x, y=df[col].to_list(), name=a.upper() if a != "other" else "other",
+                                 marker_color=colors.get(a, "#7f8c8d"),
+                                 hovertemplate=a.upper() + ", %{x}: %{y:.1f}%<extra></extra>"))
+    fig.update_layout(title="Effective US tariff rate on all imports, by authority", barmode="stack",
+                      yaxis_title="percent (import-weighted)", legend=dict(orientation="h", y=-0.25),
+                      xaxis=dict(type="category", tickangle=-45), **_LAYOUT)
+    return fig
