@@ -116,6 +116,14 @@ def test_formula_for_japan():
     assert res.exit_code == 2
 
 
+def test_formula_accepts_the_eu_aggregate_code_of_the_tables():
+    res = runner.invoke(app, ["formula", "--partner", "EU", "--json"])
+    assert res.exit_code == 0, _stderr(res)
+    rows = json.loads(res.output)
+    assert len(rows) == 1 and rows[0]["partner"] == "European Union"
+    assert rows[0]["announced_rate"] == 0.2                      # USTR, 2 April 2025: EU 20%
+
+
 def test_data_commands_still_work():
     res = runner.invoke(app, ["data", "list", "--json"])
     assert res.exit_code == 0

@@ -310,6 +310,7 @@ def formula(
         if not cols:
             raise TariffsimError("ustr_table: no partner column")
         want = partner.strip().lower()
+        want = _AGGREGATE_PARTNERS.get(want, want)      # aggregate codes of the tables (EU) -> the USTR row's name
         cond = pl.lit(False)
         for c in cols:
             cond = cond | (pl.col(c).cast(pl.Utf8).str.to_lowercase() == want)
@@ -324,6 +325,10 @@ def formula(
             typer.echo(f"  {k}: {_fmt_value(k, v)}")
     else:
         _print_table(df, "USTR reciprocal tariffs, April 2025", digits=3)
+
+
+#: aggregate partner codes used in tariffsim's tables, and the USTR table's row for each (it has no ISO3 for them)
+_AGGREGATE_PARTNERS = {"eu": "european union", "eu27": "european union", "eur": "european union"}
 
 
 def _fmt_value(key: str, v: Any) -> str:
