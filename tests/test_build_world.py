@@ -197,7 +197,12 @@ def test_built_baseline_solves_to_all_hats_one(files, tmp_path):
     wt = build_world("oecd-icio", files["icio_neg"], year=YEAR_ICIO, name="bt", tariffs=csv)
     assert wt.tariffs[wt.index("JPN"), wt.index("USA"), wt.sector_index("A01_02")[0]] == 0.05
     assert wt.meta["provenance"]["tariffs"]["sectors_without_tariff_data"] == ["B07_08"]
+    from tariffsim.world import derive_final_demand_share
+
     for world in (w, wt):
+        # shipped final-demand shares are the ones the CP identities imply (spending - intermediate use)
+        alpha, n_neg = derive_final_demand_share(world.flows, world.tariffs, world.value_added_share, world.io_share)
+        np.testing.assert_allclose(world.final_demand_share, alpha, rtol=1e-9, atol=1e-13)
         eq = ts.solve(world, tariffs=world.tariffs)
         for h in ("welfare_hat", "wage_hat", "price_hat"):
             np.testing.assert_allclose(np.asarray(getattr(eq, h)), 1.0, atol=1e-10)

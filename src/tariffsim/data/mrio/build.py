@@ -8,7 +8,6 @@ array or the user's CSV ``exporter, importer, sector, tariff_rate`` (cells not l
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version as _version
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
-from ...errors import DataError, FinalDemandClippedWarning
+from ...errors import DataError
 from ...world import World
 from ..catalog import read_table
 from ..worlds import world_from_tables
@@ -84,14 +83,14 @@ def prepare(source: str, path: str | Path, *, year: int | None, regions: Any = N
     """Parse the source files, map θ, apply the inventory rule, then aggregate (see the package docs)."""
     fine = read_mrio(source, path, year=year)
     year = int(fine.meta["year"])
-    maps, rmap, smap = [], None, None
+    maps, rmap, smap, s_targets = [], None, None, None
     if regions is not None:
         rmap, rec = load_map(regions, kind="region")
-        apply_map(fine.regions, rmap, kind="region", where=rec["map"])
+        apply_map(fine.regions, rmap, kind="region", where=rec["map"])  # refuse a map that misses a region early
         maps.append(rec)
     if sectors is not None:
         smap, rec = load_map(sectors, kind="sector")
-        apply_map(fine.sectors, smap, kind="sector", where=rec["map"])
+        s_targets = apply_map(fine.sectors, smap, kind="sector", where=rec["map"])
         maps.append(rec)
     cp = read_table("elasticities", "theta_cp")
     theta_fine, theta_rec = theta_for_sectors(fine.sectors, dict(zip(cp["sector"].to_list(), cp["theta"].to_list())))
@@ -101,18 +100,17 @@ def prepare(source: str, path: str | Path, *, year: int | None, regions: Any = N
         n, s = fine.n_regions, fine.n_sectors
         ship = adjusted.Z.reshape(n, s, n, s).sum(axis=3) + adjusted.Y.sum(axis=2).reshape(n, s, n)
         intl = np.einsum("ikj,ij->k", ship, 1.0 - np.eye(n))  # international sales by sector
-        S = concordance(fine.sectors, apply_map(fine.sectors, smap, kind="sector", where=""), agg.sectors)
-        theta = aggregate_theta(theta_fine, intl, S)
-        targets = apply_map(fine.sectors, smap, kind="sector", where="")
-        theta_rec = [{**r, "world_sector": t} for r, t in zip(theta_rec, targets)]
+        theta = aggregate_theta(theta_fine, intl, concordance(fine.sectors, s_targets, agg.sectors))
+        theta_rec = [{**r, "world_sector": t} for r, t in zip(theta_rec, s_targets)]
     else:
         theta = theta_fine
     if isinstance(sectors, str) and sectors == "icio44":  # names of the 44 sectors of the default layout
         names = dict(zip(*read_table("world_io_7x44_2017", "sectors").select("code", "name").to_dict(as_series=False).values()))
         agg = replace(agg, sector_names=tuple(names.get(s, s) for s in agg.sectors))
-    spec = {"regions": regions if isinstance(regions, (str, type(None))) else "given in code",
-            "sectors": sectors if isinstance(sectors, (str, type(None))) else "given in code",
-            "path": str(path), "inventories": inventories}
+    def shown(m: Any) -> str | None:
+        return None if m is None else (str(m) if isinstance(m, (str, Path)) else "<given in code>")
+
+    spec = {"regions": shown(regions), "sectors": shown(sectors), "path": str(path), "inventories": inventories}
     return PreparedTable(agg, theta, inv, source, year, tuple(fine.meta["files"]), tuple(maps), tuple(theta_rec),
                          (fine.n_regions, fine.n_sectors), spec)
 
@@ -166,11 +164,9 @@ def calibrate(prep: PreparedTable, *, name: str, tariffs: np.ndarray | str | Pat
     a = world_arrays(t, arr)
     meta_base = {"title": "", "year": str(prep.year)}
     names = t.sector_names if t.sector_names is not None else t.sectors
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FinalDemandClippedWarning)  # cannot happen after the inventory rule: say so loudly
-        w0 = World.from_arrays(regions=t.regions, sectors=t.sectors, flows=a["flows"], tariffs=arr, theta=prep.theta,
-                               value_added_share=a["value_added_share"], io_share=a["io_share"], name=name,
-                               sector_names=names, meta=meta_base)
+    w0 = World.from_arrays(regions=t.regions, sectors=t.sectors, flows=a["flows"], tariffs=arr, theta=prep.theta,
+                           value_added_share=a["value_added_share"], io_share=a["io_share"],
+                           final_demand_share=a["final_demand_share"], name=name, sector_names=names, meta=meta_base)
     tables = world_tables(w0)
     pymrio = require_pymrio()
     command = build_command(prep.source, prep.spec.get("path", ""), year=prep.year, name=name,

@@ -23,9 +23,9 @@ goods from i by industry s in j and tariffs ``t[i, j, k]``::
 Primary inputs are value added plus net product taxes (TLS, which in the ICIO include import duties) and the
 other WIOD primary rows; the part of them that the world's tariffs on imported inputs account for moves into the
 input cost shares, the rest is the value-added share (income of the country's representative household in CP).
-The model's final demand ``alpha`` is derived from these arrays by ``World.from_arrays``
-(``X - sum_k io Y``), which equals the table's final demand at tariff-inclusive prices; the baseline is then an
-exact equilibrium.
+Final-demand shares are the table's final demand at tariff-inclusive prices,
+``alpha[j, k] = sum_i Y[(i,k), j] (1 + t[i, j, k]) / sum_k (...)``, which is exactly what the identities imply
+(``X - sum_s io Y``, CP eq. 7 at the data) without its rounding noise, so the baseline is an exact equilibrium.
 
 References
 ----------
@@ -134,7 +134,12 @@ def world_arrays(table: MrioTable, tariffs: np.ndarray | None = None) -> dict[st
         j, k = np.unravel_index(int(np.argmin(va)), va.shape)
         raise DataError(f"value-added share {va[j, k]:.4g} <= 0 at {table.regions[j]}/{table.sectors[k]}: its primary inputs "
                         "do not cover the tariffs on its imported inputs (or are negative in the source)")
-    return {"flows": flows, "io_share": io, "value_added_share": va}
+    fd = np.einsum("ikj,ijk->jk", table.Y.sum(axis=2).reshape(n, s, n), 1.0 + t)  # (buyer, sector), tariff-inclusive
+    tot = fd.sum(axis=1)
+    if (fd < 0).any() or (tot <= 0).any():
+        j = int(np.argmin(tot)) if (tot <= 0).any() else int(np.nonzero((fd < 0).any(axis=1))[0][0])
+        raise DataError(f"final demand of {table.regions[j]} is negative or zero; use inventories='zero'")
+    return {"flows": flows, "io_share": io, "value_added_share": va, "final_demand_share": fd / tot[:, None]}
 
 
 def world_to_mrio(world: World) -> MrioTable:
