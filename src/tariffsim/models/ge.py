@@ -61,6 +61,7 @@ import numpy as np
 
 from ..errors import ConvergenceError, DataError, ScenarioError
 from ..solve.anderson import anderson
+from ..solve.implicit import attach_root, dense_tangent, neumann_tangent
 from ..solve.roots import fixed_point, neumann_solve, newton_root
 from ..world import World
 from .base import BoundModel, register_model
@@ -323,7 +324,8 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
 
 
 def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
-                     max_iter: int = 400, tol: float = 1e-13, memory: int = 8) -> GESolution:
+                     max_iter: int = 400, tol: float = 1e-13, memory: int = 8,
+                     log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None) -> GESolution:
     """Forward-only fast solve: Anderson acceleration (Walker & Ni 2011) of one joint
     sweep over wages, prices and spending, with the wage step preconditioned by a
     fixed inverse Jacobian ``H0`` (chord method: ``x <- x - H0 e``).
@@ -331,12 +333,17 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
     The returned ``residual`` is the largest violation of *every* equilibrium
     condition at the returned point (labour markets and numeraire, price system,
     spending system, relative), so a small residual certifies the equilibrium
-    independently of how it was found. Not differentiable (use :func:`equilibrium`).
+    independently of how it was found. Not differentiable (use :func:`equilibrium_implicit`).
+    ``log_p0`` and ``expenditure0`` warm-start prices and spending (e.g. from a nearby
+    solution); by default they start from the no-IO prices and one spending sweep.
     """
     n, s = p.alpha.shape
-    lp0 = calc_log_price(p.va * log_w0[:, None], _log_tau_hat(p), p.pi0, p.theta)
-    X0 = p.alpha * (jnp.exp(log_w0) * p.va0 + p.d1)[:, None]
-    _, X0, _, _ = _joint_parts(log_w0, lp0, X0, p, has_io)
+    if log_p0 is None or expenditure0 is None:
+        lp0 = calc_log_price(p.va * log_w0[:, None], _log_tau_hat(p), p.pi0, p.theta)
+        X0 = p.alpha * (jnp.exp(log_w0) * p.va0 + p.d1)[:, None]
+        _, X0, _, _ = _joint_parts(log_w0, lp0, X0, p, has_io)
+    else:
+        lp0, X0 = log_p0, expenditure0
     xscale = jnp.maximum(jnp.abs(X0), 1e-9 * jnp.max(jnp.abs(X0)))
 
     def unpack(z):
@@ -368,6 +375,73 @@ def _fast_solve_jit(p: GEParams, log_w0: jnp.ndarray, has_io: bool) -> GESolutio
     it). Measured: world_io_7x44_2017 3.2 ms vs 18 ms (Broyden), CP 31x40 72 ms vs 580 ms."""
     H0 = jnp.linalg.solve(_jacobian_noio(log_w0, p), jnp.eye(log_w0.shape[0], dtype=log_w0.dtype))
     return equilibrium_fast(p, log_w0, H0, has_io, max_iter=1000)
+
+
+def equilibrium_implicit(p: GEParams, log_w0: jnp.ndarray, has_io: bool) -> GESolution:
+    """The certified fast solve, differentiable by the implicit function theorem.
+
+    Forward (no derivative flows through the iterations): with IO the Anderson
+    kernel :func:`_fast_solve_jit`'s solve, falling back to Broyden
+    (:func:`equilibrium`) when it cannot certify its residual; without IO Newton
+    with the analytic Jacobian. Derivatives are then re-attached at the root
+    (:func:`tariffsim.solve.implicit.attach_root`), nested as the model is:
+
+    - prices ``log P = T(log P; log w)`` (CP eq. 10-11): Neumann tangent solve;
+    - spending ``X = M X + b`` (CP eq. 13 with the income identity): Neumann;
+    - wages, labour markets and numeraire ``F(log w) = 0`` (CP eq. 14): dense
+      tangent solve with the exact Jacobian (analytic without IO, forward mode with IO).
+
+    Values equal the forward solve's; ``residual`` is its certified residual
+    (``inf``-safe), so callers must check it against :data:`ACCEPT_TOL`.
+    """
+    ps = jax.lax.stop_gradient(p)
+    x0 = jax.lax.stop_gradient(log_w0)
+    if has_io:
+        H0 = jnp.linalg.solve(_jacobian_noio(x0, ps), jnp.eye(x0.shape[0], dtype=x0.dtype))
+        fast = equilibrium_fast(ps, x0, H0, True, max_iter=1000)
+        ok = (fast.residual < ACCEPT_TOL) & jnp.all(jnp.isfinite(fast.welfare_hat))
+        fast = fast._replace(iterations=fast.iterations.astype(jnp.int32))
+        sol = jax.lax.cond(ok, lambda: fast, lambda: equilibrium(ps, x0, True, method="broyden"))
+    else:
+        sol = equilibrium(ps, x0, False, method="newton")
+    sol = jax.lax.stop_gradient(sol)
+    x_star, lp_star, X_star = jnp.log(sol.wage_hat), jnp.log(sol.price_hat), sol.expenditure
+    log_tau_hat = _log_tau_hat(p)
+
+    def prices(x):
+        if not has_io:
+            log_c = p.va * x[:, None]
+            return log_c, calc_log_price(log_c, log_tau_hat, p.pi0, p.theta)
+
+        def resid(lp):
+            return lp - calc_log_price(calc_log_cost(x, lp, p.va, p.io), log_tau_hat, p.pi0, p.theta)
+
+        lp = attach_root(resid, lp_star, neumann_tangent())
+        return calc_log_cost(x, lp, p.va, p.io), lp
+
+    def spending(x, pi1):
+        sales, tax_share, base = _spending_terms(jnp.exp(x), pi1, p)
+        if not has_io:
+            return _noio_spending(tax_share, base, p)
+
+        def resid(X):
+            return X - _io_spending(jnp.einsum("inj,nj->ij", sales, X), X, tax_share, base, p)
+
+        return attach_root(resid, X_star, neumann_tangent())
+
+    def parts(x):
+        log_c, lp = prices(x)
+        pi1 = calc_trade_share(p.pi0, log_tau_hat, log_c, lp, p.theta)
+        return log_c, lp, pi1, spending(x, pi1)
+
+    def F(x):
+        _, _, pi1, X = parts(x)
+        return _labour_residual(jnp.exp(x), jnp.einsum("inj,nj->ij", pi1 / (1.0 + p.t1), X), p)
+
+    jac = None if has_io else jax.lax.stop_gradient(_jacobian_noio(x_star, ps))
+    x = attach_root(F, x_star, dense_tangent(jac))
+    log_c, lp, pi1, X = parts(x)
+    return _outputs(p, x, log_c, lp, pi1, X, sol.residual, sol.iterations)
 
 
 # --------------------------------------------------------------------------- glue
@@ -736,31 +810,51 @@ def rebase_world(world: World, *, closure: str = "fixed") -> World:
 
 
 # --------------------------------------------------------------------------- batched & strategy hooks
-def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", deficits=None) -> BoundModel:
+def _cp_evaluate(base: GEParams, tariffs, state: GEState, *, has_io: bool, kernel: str):
+    """The CP model's ``evaluate(tariffs, state)`` (BoundModel contract) with the world's
+    parameters ``base`` as data: welfare twice (no political-economy weights) and the
+    warm start. Uncertified equilibria give NaN welfare (the strategy layer backs off)."""
+    p = base._replace(t1=tariffs)
+    x0 = jax.lax.stop_gradient(state.log_w)
+    sol = equilibrium_implicit(p, x0, has_io) if kernel == "fast" else equilibrium(p, x0, has_io)
+    ok = sol.residual < ACCEPT_TOL
+    w = jnp.where(ok, sol.welfare_hat, jnp.nan)
+    log_w = jnp.where(ok, jnp.log(jax.lax.stop_gradient(sol.wage_hat)), x0)
+    return w, w, GEState(log_w)
+
+
+#: One evaluate function per static configuration: bound models carry it as a
+#: ``jax.tree_util.Partial`` whose leaves are the world's arrays, so jit-compiled
+#: strategy objectives taking it as an argument compile once per shape, not per world.
+_CP_EVALUATE = {(io, k): partial(_cp_evaluate, has_io=io, kernel=k) for io in (True, False) for k in ("fast", "broyden")}
+
+
+def _bind_cp(world: World, *, closure: str = "balanced", weights: str = "none", deficits=None,
+             kernel: str = "fast") -> BoundModel:
     """Bind the CP model for the strategy layer: ``evaluate(tariffs, state)``.
 
     Government welfare equals welfare (no political-economy weights in this family).
+    ``kernel="fast"`` (default) differentiates the certified fast solve implicitly
+    (:func:`equilibrium_implicit`); ``"broyden"`` the Broyden kernel
+    (:func:`equilibrium`; the previous path, kept as a baseline for benchmarks).
     """
     if weights != "none":
         raise ScenarioError("model 'caliendo_parro' has no political-economy weights; use weights='none'")
+    if kernel not in ("fast", "broyden"):
+        raise ScenarioError(f"kernel must be 'fast' or 'broyden', got {kernel!r}")
     if closure == "balanced" and deficits is None and np.abs(world.deficit_usd).max() > 0:
         # Purge deficits first (Ossa 2014; Ignatenko et al. 2025): welfare is then measured
         # against the balanced-trade baseline, not against the data with deficits.
         world = rebase_world(world, closure="balanced")
     base = make_params(world, None, closure=closure, deficits=deficits)
-    has_io = world.has_io
-
-    def evaluate(tariffs, state: GEState):
-        p = base._replace(t1=tariffs)
-        sol = equilibrium(p, jax.lax.stop_gradient(state.log_w), has_io)
-        return sol.welfare_hat, sol.welfare_hat, GEState(jnp.log(jax.lax.stop_gradient(sol.wage_hat)))
+    evaluate = jax.tree_util.Partial(_CP_EVALUATE[(world.has_io, kernel)], base)
 
     def _solve(tariffs):
         return solve(world, tariffs=tariffs, closure=closure, deficits=deficits)
 
     return BoundModel(name="caliendo_parro", world=world, evaluate=evaluate,
                       init_state=GEState(jnp.zeros(world.n_regions)), solve=_solve,
-                      options={"closure": closure, "weights": weights})
+                      options={"closure": closure, "weights": weights, "kernel": kernel})
 
 
 register_model("caliendo_parro", _bind_cp)

@@ -188,6 +188,9 @@ def _solve(t1, y0, d: OssaData):
     return y, res, k
 
 
+_solve_jit = jax.jit(_solve)
+
+
 def _outcomes(y, t1, d: OssaData):
     """Welfare, government welfare and the equilibrium pieces at log hats ``y``."""
     n = d.E.shape[0]
@@ -289,13 +292,14 @@ def bind(world: World, *, closure: str = "balanced", weights: str = "none", **op
     d = make_data(world.flows, world.tariffs, sigma, lam=lam, closure=closure)
     n = world.n_regions
     init = {"y": jnp.zeros(2 * n), "residual": jnp.asarray(0.0), "iterations": jnp.asarray(0)}
-    ev = jax.jit(partial(evaluate, d=d))
+    # the data travel as a pytree inside the Partial: strategy code jit-compiles once per shape
+    ev = jax.tree_util.Partial(evaluate, d=d)
 
     def solve(tariffs) -> OssaEquilibrium:
         t1 = np.asarray(tariffs, dtype=np.float64)
         if t1.shape != world.flows.shape:
             raise DataError(f"tariffs: expected shape {world.flows.shape}, got {t1.shape}")
-        y, res, k = jax.jit(partial(_solve, d=d))(jnp.asarray(t1), init["y"])
+        y, res, k = _solve_jit(jnp.asarray(t1), init["y"], d)
         if not float(res) <= TOL:
             raise ConvergenceError(f"ossa2014: equilibrium residual {float(res):.2e} > {TOL:.0e} after {int(k)} Newton steps",
                                    residual=float(res), iterations=int(k))
@@ -327,7 +331,7 @@ def balance_world(world: World, *, sigma=None) -> World:
         sigma, _ = _model_arrays(world, "none")
     d = make_data(world.flows, world.tariffs, sigma, closure="balanced")
     t0 = jnp.asarray(world.tariffs)
-    y, res, k = jax.jit(partial(_solve, d=d))(t0, jnp.zeros(2 * world.n_regions))
+    y, res, k = _solve_jit(t0, jnp.zeros(2 * world.n_regions), d)
     if not float(res) <= TOL:
         raise ConvergenceError(f"ossa2014 balance_world: residual {float(res):.2e}", residual=float(res), iterations=int(k))
     flows = np.asarray(_outcomes(y, t0, d)["flows"])

@@ -54,13 +54,22 @@ BOUND_TOL = 1e-7   # a parameter this close to a bound counts as at it
 
 
 # ---------------------------------------------------------------- binding
+#: Bound models by World object and (model, closure, weights): binding may re-solve the
+#: baseline (balanced closure), so a second call on the same World reuses the first's.
+_BOUND: "weakref.WeakKeyDictionary[World, dict]" = weakref.WeakKeyDictionary()
+
+
 def as_model(world: World | BoundModel, model: str, weights: str, closure: str) -> BoundModel:
-    """A :class:`BoundModel` from a World (bound here) or an already bound model (used as is)."""
+    """A :class:`BoundModel` from a World (bound here, cached per World) or an already bound model (used as is)."""
     if isinstance(world, BoundModel):
         return world
     if not isinstance(world, World):
         raise ScenarioError(f"expected a World or a BoundModel, got {type(world).__name__}")
-    return bind_model(world, model, closure=closure, weights=weights)
+    d = _BOUND.setdefault(world, {})
+    key = (model, closure, weights)
+    if key not in d:
+        d[key] = bind_model(world, model, closure=closure, weights=weights)
+    return d[key]
 
 
 # ---------------------------------------------------------------- controls
@@ -96,28 +105,35 @@ class Control:
         return np.bincount(flat_idx[m], weights=share.ravel()[m], minlength=self.n_params)
 
 
-def make_control(regions: Sequence[str], sectors: Sequence[str], importers: Sequence[int], structure: str) -> Control:
+def make_control(regions: Sequence[str], sectors: Sequence[str], importers: Sequence[int], structure: str,
+                 exporters: Sequence[int] | None = None) -> Control:
     """Build the :class:`Control` of ``importers`` for a tariff ``structure``.
 
     Parameters are numbered importer by importer; within an importer, for
     ``"bilateral"``, exporter varies fastest, then sector (Ossa's stored order).
+    ``exporters`` (indices) restricts the controlled partners (default: all others);
+    the other partners' rates stay as given.
     """
     if structure not in STRUCTURES:
         raise ScenarioError(f"structure must be one of {', '.join(STRUCTURES)}, got {structure!r}")
     n, s = len(regions), len(sectors)
     index = -np.ones((n, n, s), dtype=np.int64)
     labels: list[tuple[str, str, str]] = []
+    allowed = set(range(n)) if exporters is None else {int(i) for i in exporters}
     k = 0
     for j in importers:
-        partners = [i for i in range(n) if i != j]
+        partners = [i for i in range(n) if i != j and i in allowed]
+        if not partners:
+            raise ScenarioError(f"exporters: {regions[j]} controls no partner's tariffs (give partners other than itself)")
+        group = "*" if exporters is None else ",".join(regions[i] for i in partners)
         if structure == "uniform":
             index[partners, j, :] = k
-            labels.append((regions[j], "*", "*"))
+            labels.append((regions[j], group, "*"))
             k += 1
         elif structure == "by_sector":
             for q in range(s):
                 index[partners, j, q] = k
-                labels.append((regions[j], "*", sectors[q]))
+                labels.append((regions[j], group, sectors[q]))
                 k += 1
         elif structure == "by_partner":
             for i in partners:
@@ -150,18 +166,43 @@ def resolve_tariffs(model: BoundModel, tariffs: np.ndarray | None) -> np.ndarray
 
 # ---------------------------------------------------------------- compiled objectives
 _CACHE: "weakref.WeakKeyDictionary[BoundModel, dict]" = weakref.WeakKeyDictionary()
+_SHARED: dict[str, Callable] = {}
 
 
-def _compiled(model: BoundModel, key: str, build: Callable[[], Callable]) -> Callable:
+def model_function(model: BoundModel, key: str, make: Callable[[Callable], Callable]) -> Callable:
+    """jit-compiled ``make(model.evaluate)``, compiled once per shape where possible.
+
+    When ``model.evaluate`` is a :class:`jax.tree_util.Partial` (the built-in families
+    bind their world's arrays that way), one jitted function per ``key`` takes it as an
+    argument: its arrays are traced inputs, so every world of the same shapes and
+    static options reuses one compilation (and the persistent cache across processes).
+    Otherwise the function is compiled per bound model.
+    """
+    ev = model.evaluate
+    if isinstance(ev, jax.tree_util.Partial):
+        if key not in _SHARED:
+            _SHARED[key] = jax.jit(lambda ev_, *args: make(ev_)(*args))
+        shared = _SHARED[key]
+        return lambda *args: shared(ev, *args)
     d = _CACHE.setdefault(model, {})
     if key not in d:
-        d[key] = build()
+        d[key] = jax.jit(make(ev))
     return d[key]
 
 
 def welfare_fn(model: BoundModel) -> Callable:
     """jit-compiled ``(tariffs, state) -> (welfare_hat, government_welfare_hat, state)``."""
-    return _compiled(model, "evaluate", lambda: jax.jit(model.evaluate))
+    return model_function(model, "evaluate", lambda ev: ev)
+
+
+def _player_objective(ev: Callable) -> Callable:
+    def f(q, scale, index, fixed, player, state):
+        p = q / scale
+        t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
+        _, gov, new_state = ev(t, state)
+        return -OBJ_SCALE * jnp.log(gov[player]), new_state
+
+    return jax.value_and_grad(f, has_aux=True)
 
 
 def player_objective(model: BoundModel) -> Callable:
@@ -171,17 +212,7 @@ def player_objective(model: BoundModel) -> Callable:
     control enters as data (``index``), so one compilation serves every player
     with the same number of parameters.
     """
-
-    def build():
-        def f(q, scale, index, fixed, player, state):
-            p = q / scale
-            t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
-            _, gov, new_state = model.evaluate(t, state)
-            return -OBJ_SCALE * jnp.log(gov[player]), new_state
-
-        return jax.jit(jax.value_and_grad(f, has_aux=True))
-
-    return _compiled(model, "player", build)
+    return model_function(model, "player", _player_objective)
 
 
 # ---------------------------------------------------------------- optimiser

@@ -39,7 +39,7 @@ from ..models.base import BoundModel, bind_model
 from ..world import World
 from ._core import (
     PlayersResultMixin,
-    OBJ_SCALE, _compiled, as_model, check_bounds, make_control, minimize_scaled,
+    OBJ_SCALE, as_model, model_function, check_bounds, make_control, minimize_scaled,
     parameter_scale, resolve_tariffs, welfare_fn,
 )
 
@@ -95,30 +95,32 @@ class CooperativeResult(PlayersResultMixin):
                 f"violation={self.constraint_violation:.1e}, common_improvement={self.common_improvement:.1e})")
 
 
+def _alm(ev):
+    def f(q, scale, index, fixed, players, mu, rho, state):
+        p = q / scale
+        t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
+        _, gov, new_state = ev(t, state)
+        u = OBJ_SCALE * jnp.log(gov[players])
+        c = u[1:] - u[0]
+        return -u[0] - mu @ c + 0.5 * rho * (c @ c), (new_state, c)
+
+    return jax.value_and_grad(f, has_aux=True)
+
+
 def _alm_objective(model: BoundModel):
-    def build():
-        def f(q, scale, index, fixed, players, mu, rho, state):
-            p = q / scale
-            t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
-            _, gov, new_state = model.evaluate(t, state)
-            u = OBJ_SCALE * jnp.log(gov[players])
-            c = u[1:] - u[0]
-            return -u[0] - mu @ c + 0.5 * rho * (c @ c), (new_state, c)
+    return model_function(model, "cooperative", _alm)
 
-        return jax.jit(jax.value_and_grad(f, has_aux=True))
 
-    return _compiled(model, "cooperative", build)
+def _gov_u(ev):
+    def u(p, index, fixed, players, state):
+        t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
+        return OBJ_SCALE * jnp.log(ev(t, state)[1][players])
+
+    return jax.jacrev(u)
 
 
 def _gov_jacobian(model: BoundModel):
-    def build():
-        def u(p, index, fixed, players, state):
-            t = jnp.where(index >= 0, p[jnp.maximum(index, 0)], fixed)
-            return OBJ_SCALE * jnp.log(model.evaluate(t, state)[1][players])
-
-        return jax.jit(jax.jacrev(u))
-
-    return _compiled(model, "gov_jacobian", build)
+    return model_function(model, "gov_jacobian", _gov_u)
 
 
 def common_improvement(jac: np.ndarray, at_lower: np.ndarray, at_upper: np.ndarray) -> tuple[float, np.ndarray]:

@@ -31,7 +31,7 @@ from ..errors import ConvergenceError, CornerSolutionWarning, ScenarioError
 from ..models.base import BoundModel
 from ..world import World
 from ._core import PlayersResultMixin, as_model, check_bounds, make_control, resolve_tariffs, welfare_fn
-from .optimal import best_response
+from .optimal import global_best_response
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +100,7 @@ def nash_tariffs(
     gain_tol: float = 1e-7,
     tariff_tol: float = 1e-4,
     verify: bool = True,
+    starts: str = "auto",
 ) -> NashResult:
     """Nash tariffs by iterated best responses (Ossa 2014).
 
@@ -113,6 +114,8 @@ def nash_tariffs(
     update : ``"sequential"`` (Gauss-Seidel) or ``"simultaneous"`` (Jacobi, Ossa's).
     gain_tol : largest best-response gain in G_hat (1e-7 = 0.00001%) still counted as no gain.
     tariff_tol : largest trade-weighted mean absolute change of a player's rates in a round.
+    starts : multi-start safeguard of every best response (see :func:`optimal_tariff`):
+        ``"auto"`` also starts from the optimum of each coarser structure, ``"current"`` not.
 
     Raises
     ------
@@ -142,7 +145,8 @@ def nash_tariffs(
         max_gain, max_change = 0.0, 0.0
         for j in idx:
             given = t if update == "sequential" else base
-            out, t_br = best_response(m, j, controls[j], given, lower, upper, state=states.get(j))
+            br = global_best_response(m, j, structure, given, lower, upper, starts=starts, state=states.get(j))
+            out, t_br = br.out, br.tariffs
             states[j] = out.state
             total_iter += out.iterations
             g_cur = float(np.asarray(welfare_fn(m)(given, out.state)[1])[j])
@@ -169,7 +173,8 @@ def nash_tariffs(
     corner = False
     if verify:
         for k, j in enumerate(idx):
-            out, t_br = best_response(m, j, controls[j], t, lower, upper, state=states.get(j))
+            br = global_best_response(m, j, structure, t, lower, upper, starts=starts, state=states.get(j))
+            out, t_br = br.out, br.tariffs
             g_cur = float(np.asarray(welfare_fn(m)(t, out.state)[1])[j])
             g_br = float(np.asarray(welfare_fn(m)(t_br, out.state)[1])[j])
             dev[k] = g_br - g_cur
@@ -187,7 +192,8 @@ def nash_tariffs(
         regions=m.regions, sectors=m.sectors, tariff_rate=t, welfare_hat=w, government_welfare_hat=g,
         deviation_gain=dev, projected_gradient_norm=pgn, rounds=len(history), iterations=total_iter,
         history=tuple(history), corner=corner, converged=converged, seconds=time.perf_counter() - t_start,
-        options={**dict(m.options), "update": update, "gain_tol": gain_tol, "tariff_tol": tariff_tol, "bounds": (lower, upper)})
+        options={**dict(m.options), "update": update, "gain_tol": gain_tol, "tariff_tol": tariff_tol, "bounds": (lower, upper),
+                 "starts": starts})
 
 
 def _import_shares(world: World) -> np.ndarray:
