@@ -3,6 +3,8 @@ numbers, the reduction to Caliendo-Parro, invariants and gradients (DESIGN §8).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,26 @@ def test_table1_optimal_us_tariff_closed_form(world194):
     assert eq.revenue_share_of_gdp[us] == pytest.approx(0.0135, abs=5e-5)       # Table 3: 1.35%
 
 
+def test_tables_2_3_10_published_cells():
+    """Table 2 (retaliation), Table 3 (tariff revenue, % of GDP) and Table 10 (deficit closures), US rows,
+    to the printed precision (replication package output/Table_{2,3,10}.tex)."""
+    from tariffsim.models import ilms_paper
+
+    rec = ilms_paper.scenario("reciprocal_retaliation").equilibrium
+    ret = ilms_paper.scenario("optimal_retaliation").equilibrium
+    us = rec.regions.index("USA")
+    assert 100 * (rec.welfare_hat[us] - 1) == pytest.approx(-0.36, abs=0.005)
+    assert 100 * (rec.welfare_hat[rec.regions.index("CHN")] - 1) == pytest.approx(-0.82, abs=0.005)
+    assert 100 * (ret.welfare_hat[us] - 1) == pytest.approx(-0.75, abs=0.005)
+    assert rec.deficit_change_pct[us] == pytest.approx(-26.7, abs=0.05)
+    assert 100 * rec.revenue_share_of_gdp[us] == pytest.approx(0.82, abs=0.005)
+    assert 100 * ret.revenue_share_of_gdp[us] == pytest.approx(0.74, abs=0.005)
+    t10 = ilms_paper.table10()
+    for panel, published in (("fixed_pre", 1.24), ("balanced_pre", 0.92), ("fixed_post", 0.05), ("balanced_post", -0.84)):
+        assert t10[panel]["USA"]["welfare"] == pytest.approx(published, abs=0.006), panel
+    assert t10["fixed_pre"]["non-US"]["welfare"] == pytest.approx(-0.35, abs=0.005)
+
+
 # ----------------------------------------------------------------------------- reductions
 def test_reduced_model_equals_caliendo_parro(world194, ustr194):
     """kappa = 0, nu = 0, phi = 1: the one-sector CP model with fixed deficits, to 1e-9."""
@@ -206,3 +228,44 @@ def test_bad_options_raise_one_line_errors():
         ts.bind_model(w, "ilms2025").solve(np.zeros((3, 3, 1)))
     with pytest.raises(ScenarioError, match="unknown model"):
         ts.bind_model(w, "ilms2026")
+
+
+# ----------------------------------------------------------------------------- example scenarios
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "ilms2025"
+
+
+def _measure_tariffs(scn, world, name):
+    """Tariffs of counterfactual ``name`` of a parsed scenario (its base chain, then its measures)."""
+    cf = next(c for c in scn.counterfactuals if c.name == name)
+    t = np.zeros(world.flows.shape) if cf.base is None else _measure_tariffs(scn, world, cf.base)
+    for m in cf.measures:
+        t = world.tariffs_with(importer=m.importer, exporter=m.exporter, set=m.set, add=m.add, base=t)
+    return t
+
+
+@pytest.mark.parametrize("fname, cf, scenario_name, variant", [
+    ("ustr.yaml", "ustr", "ustr", "baseline"),
+    ("lump_sum.yaml", "ustr", "ustr", "lump_sum"),
+    ("optimal_us_tariff.yaml", "optimal_closed_form", "optimal", "baseline"),
+    ("reciprocal_retaliation.yaml", "reciprocal_retaliation", "reciprocal_retaliation", "baseline"),
+    ("optimal_retaliation.yaml", "optimal_retaliation", "optimal_retaliation", "baseline"),
+    ("optimal_retaliation.yaml", "optimal_and_retaliation", "optimal_and_retaliation", "baseline"),
+])
+def test_example_yaml_matches_the_one_call_scenario(world194, fname, cf, scenario_name, variant):
+    """Each examples/ilms2025 file parses, names model family ilms2025 with the variant's options,
+    and its measures give exactly the tariffs of ilms_paper.scenario_tariffs."""
+    from tariffsim.models import ilms_paper
+
+    scn = ts.load_scenario(EXAMPLES / fname)
+    assert scn.model.family == "ilms2025" and scn.model.ge.closure == "fixed"
+    assert scn.model.options == {"revenue": "lump_sum" if variant == "lump_sum" else "income_tax"}
+    m = ilms_paper.paper_model(variant)
+    expected = ilms_paper.scenario_tariffs(m, scenario_name)
+    assert np.abs(_measure_tariffs(scn, world194, cf) - expected).max() < 1e-12
+
+
+def test_example_strategy_yamls_parse():
+    opt = ts.load_scenario(EXAMPLES / "optimal_us_tariff.yaml").strategy.optimal[0]
+    assert (opt.country, opt.structure) == ("USA", "uniform")
+    nash = ts.load_scenario(EXAMPLES / "nash_war.yaml").strategy.nash[0]
+    assert nash.players == ["USA", "CHN", "CAN", "MEX", "JPN"] and nash.structure == "uniform"

@@ -156,6 +156,10 @@ class PESpec(_Strict):
 
 
 class ModelSpec(_Strict):
+    family: Literal["caliendo_parro", "ossa2014", "ilms2025"] = Field(
+        "caliendo_parro", description="GE model family (tariffsim.models.base.FAMILIES).")
+    options: dict[str, Any] = Field(default_factory=dict, description="The family's own options for tariffsim.bind_model "
+                                    "(e.g. revenue: lump_sum for ilms2025).")
     ge: GESpec = Field(default_factory=GESpec)
     pe: PESpec = Field(default_factory=PESpec)
 

@@ -453,22 +453,24 @@ class ILMSEquilibrium:
 
 
 # --------------------------------------------------------------------------- closed forms
-def export_supply_delta(X: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """``delta_i = sum_{j!=i} X[i,j](1-nu_j)(1-lambda[i,j]) / ((1-nu_i)(E_i - X[i,i]))`` (main_baseline.m l.167)."""
+def export_supply_delta(X: np.ndarray, nu: np.ndarray, *, base: str = "expenditure") -> np.ndarray:
+    """``delta_i = sum_{j!=i} X[i,j](1-nu_j)(1-lambda[i,j]) / ((1-nu_i)(E_i - X[i,i]))`` (main_baseline.m l.167);
+    ``base="income"`` uses ``Y_i - X[i,i]`` in the denominator, as the code's Table 2 panel 4 (l.252)."""
     X = np.asarray(X, dtype=float)
     E = X.sum(axis=0)
     lam = X / E[None, :]
     off = 1.0 - np.eye(X.shape[0])
-    return (X * (1.0 - nu)[None, :] * off * (1.0 - lam)).sum(axis=1) / ((1.0 - nu) * (E - np.diag(X)))
+    size = E if base == "expenditure" else calc_income(X, nu)
+    return (X * (1.0 - nu)[None, :] * off * (1.0 - lam)).sum(axis=1) / ((1.0 - nu) * (size - np.diag(X)))
 
 
-def closed_form_optimal_tariff(model: BoundModel, country: str = "USA") -> float:
+def closed_form_optimal_tariff(model: BoundModel, country: str = "USA", *, base: str = "expenditure") -> float:
     """Optimal uniform import tariff of ``country`` with passive partners, eq. (12):
     ``t* = 1 / ((1 + delta eps) phi - 1)`` evaluated at the bound model's baseline."""
     o = model.options
     i = model.world.index(country)
     X = np.asarray(model.world.flows[:, :, 0])
-    delta = export_supply_delta(X, np.asarray(o["nu"]))
+    delta = export_supply_delta(X, np.asarray(o["nu"]), base=base)
     return float(1.0 / ((1.0 + delta[i] * o["eps"]) * np.asarray(o["phi"])[i] - 1.0))
 
 
@@ -543,7 +545,7 @@ def _baseline_world(world: World, gdp_usd) -> tuple[World, np.ndarray | None]:
 def bind(world: World, *, closure: str = "fixed", weights: str = "none", revenue: str = "income_tax",
          eps: float | None = None, kappa: float = KAPPA, psi: float = PSI, theta: float = THETA,
          nu=None, pass_through=None, pass_through_offset: float = 1.0, value_added_share: float = 1.0,
-         deficits=None, numeraire: str | None = None, gdp_usd=None) -> BoundModel:
+         deficits=None, strict_deficits: bool = True, numeraire: str | None = None, gdp_usd=None) -> BoundModel:
     """Bind the ILMS (2025) model to ``world`` (registered as model ``"ilms2025"``).
 
     Parameters
@@ -564,6 +566,10 @@ def bind(world: World, *, closure: str = "fixed", weights: str = "none", revenue
     value_added_share : beta < 1 switches on roundabout production (main_io.m; 0.49 there).
     deficits : new deficits (USD mn, sum zero) instead of the baseline ones (still fixed as a
         share of world income).
+    strict_deficits : reject ``deficits`` that do not sum to zero (default). Table 10's
+        "balanced" deficits of the authors' code do not (by the US's nu-adjusted deficit); with
+        ``False`` they are used as given, and the last country's labour market, replaced by
+        the numeraire, absorbs the gap, exactly as in their code.
     numeraire : ``"price"`` (world absorption-weighted price index, main_baseline.m) or
         ``"wage"`` (world GDP-weighted wage, main_io.m); default by variant as the authors.
     """
@@ -604,7 +610,7 @@ def bind(world: World, *, closure: str = "fixed", weights: str = "none", revenue
     d = None
     if deficits is not None:
         d = _vector(deficits, n, "deficits")
-        if abs(d.sum()) > 1e-6 * np.abs(X).sum():
+        if strict_deficits and abs(d.sum()) > 1e-6 * np.abs(X).sum():
             raise DataError("deficits: must sum to zero across regions")
     kw = dict(eps=eps_v, kappa=kappa, psi=psi, phi=phi, beta=beta)
     base = make_params(X, nu_v, **kw, deficits=d)
