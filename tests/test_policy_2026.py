@@ -26,9 +26,11 @@ AMMONIA = "2814100000"  # anhydrous ammonia, HTS 2814.10.00: MFN free; all 2025-
 
 
 def rate(hs10: str, partner: str, d: str, col: str = "tariff_rate", schedule: str = "latest") -> float:
+    # Line rates under the law: the column-1 rate itself (convention "realised-mfn"; these lines' partners have no
+    # FTA preference). The default "budgetlab" convention scales MFN by preference-claim shares, an ETR measure.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScheduledDateWarning)
-        return float(builtin_schedule(schedule).lookup(hs10, partner, d)[col][0])
+        return float(builtin_schedule(schedule, convention="realised-mfn").lookup(hs10, partner, d)[col][0])
 
 
 @pytest.mark.parametrize("d, expected", [
@@ -126,3 +128,25 @@ def test_etr_timeline_contributions_sum_to_changes():
     ev = tl.events.filter(pl.col("date") == pl.date(2026, 2, 24))
     assert ev["measure"].to_list() == ["s122"] and ev["status"][0] == "in_force"
     assert (tl.events.filter(pl.col("date") == pl.date(2026, 2, 20))["status"] == "struck_down").all()
+
+
+def test_budgetlab_mfn_is_ad_valorem_rate_times_non_preference_share():
+    # tracker base_rate (06_calculate_rates.R steps 6c/7): column-1 2.5% x (1 - Japan's ch. 87 FTA/GSP share of
+    # conventions/mfn_exemption_shares.csv, 0.0013115118266499026)
+    got = float(builtin_schedule("latest").lookup(CAR, "JPN", "2025-04-02")["mfn_rate"][0])
+    assert got == pytest.approx(0.025 * (1 - 0.0013115118266499026), rel=1e-6)
+
+
+def test_metals_annex_usmca_relief_outside_steel_chapters():
+    # tracker step 7: annex I-B duty on a USMCA-eligible Mexican server scaled by 1 - claim share; ch. 72 steel of
+    # Mexico gets no relief; with annex_usmca="none" the server pays the full 25% (U.S. note 16)
+    from tariffsim.data import read_table
+    server, d = "8471500150", "2026-05-01"
+    t = read_table("us_tariff_actions_2026", "usmca_shares").filter(
+        (pl.col("hs10") == server) & (pl.col("partner") == "MEX"))
+    share = float(t["share_since_2025_07"][0])
+    assert 0.0 < share < 1.0
+    s232 = lambda conv, h: float(builtin_schedule("latest", convention=conv).lookup(h, "MEX", d)["s232_rate"][0])
+    assert s232("budgetlab", server) == pytest.approx(0.25 * (1 - share), rel=1e-6)
+    assert s232("annex-no-usmca", server) == pytest.approx(0.25, abs=1e-12)
+    assert s232("budgetlab", STEEL) == s232("annex-no-usmca", STEEL) == pytest.approx(0.50, abs=1e-12)

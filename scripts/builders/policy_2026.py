@@ -12,6 +12,8 @@ never copied. Tables written (``us_tariff_actions_2026.<table>``):
 - ``usmca_shares``: share of 2024-weighted US imports of each HS10 from Canada / Mexico entered under USMCA
   (SPI S/S+), annual 2024, annual 2025, and the Budget Lab default ``since`` window (value-weighted average of
   the monthly files 2025-07 .. 2026-02).
+- ``mfn_exemption_shares``: share of 2024 imports of each HS2 chapter from each partner that entered free or reduced
+  under an FTA/GSP preference (Census calculated duties; the tracker's ``mfn_exemption: hs2`` input), by ISO3.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ COLS = {
     "share_2024": "USMCA claim share of the line's imports, calendar 2024 (fraction)",
     "share_2025": "USMCA claim share, calendar 2025 (fraction)",
     "share_since_2025_07": "USMCA claim share, value-weighted over the monthly files 2025-07 .. 2026-02 (fraction)",
+    "hs2": "HS chapter (2 digits)",
+    "exemption_share": "share of the partner's 2024 imports in the chapter entered under an FTA/GSP preference",
 }
 
 CTY = {"1220": "CAN", "2010": "MEX"}
@@ -106,6 +110,16 @@ def _usmca(d: Path) -> pl.DataFrame:
                     ).rename({"hts10": "hs10"}).sort("partner", "hs10")
 
 
+def _mfn_exemption(d: Path, source: Path) -> pl.DataFrame:
+    """Tracker MFN preference shares (hs2 x Census code) keyed by ISO3 (Census code map of the 2024 imports)."""
+    x = pl.read_csv(d / "conventions" / "mfn_exemption_shares.csv", infer_schema_length=0)
+    cc = pl.read_csv(source / "us_imports_japan_2024_hs10" / "us_imports_2024_by_partner_hs2.csv",
+                     infer_schema_length=0).select("cty_code", "iso3").drop_nulls().unique("cty_code")
+    return x.join(cc, on="cty_code", how="inner").select(
+        pl.col("hs2").str.zfill(2), pl.col("iso3").alias("partner"),
+        _f("exemption_share").clip(0, 1).cast(pl.Float32)).unique(["hs2", "partner"]).sort("partner", "hs2")
+
+
 def build(source: Path, out: Path) -> list[dict]:
     d = source / "us_tariff_actions_2026"
     o = out / "us_tariff_actions_2026"
@@ -113,6 +127,7 @@ def build(source: Path, out: Path) -> list[dict]:
         "product_lists": write_table(_lists(d, source / "us_tariff_actions_2025"), o, "product_lists", COLS),
         "fl_tiers": write_table(_tiers(d), o, "fl_tiers", COLS),
         "usmca_shares": write_table(_usmca(d), o, "usmca_shares", COLS),
+        "mfn_exemption_shares": write_table(_mfn_exemption(d, source), o, "mfn_exemption_shares", COLS),
     }
     return [record(
         "us_tariff_actions_2026", title="US tariff actions 2026: Section 122, forced-labor and Brazil 301, Section "

@@ -244,6 +244,38 @@ def usmca_row_shares(column: str) -> np.ndarray:
     return out
 
 
+#: MFN conventions: ``realised_2024`` (:attr:`Base.mfn_applied`) or ``budgetlab`` (:func:`mfn_budgetlab_rows`).
+MFN_CONVENTIONS = ("budgetlab", "realised_2024")
+
+
+@lru_cache(maxsize=4)
+def mfn_budgetlab_rows(usmca_column: str = "share_since_2025_07") -> np.ndarray:
+    """Per-row MFN rate as the Budget Lab tracker measures it (its ``base_rate`` after steps 6c and 7).
+
+    ``base_rate = statutory ad valorem column-1 rate`` (``helpers.R::parse_rate``: "Free" = 0, a simple percentage
+    is read, a specific or compound rate is NA and then counted as 0), times ``1 - exemption_share[hs2, partner]``
+    (FTA/GSP preference use from Census calculated duties, ``mfn_exemption: hs2``,
+    ``06_calculate_rates.R`` step 6c) for every partner but Canada and Mexico, whose rate is times
+    ``1 - usmca_share[hs10]`` instead (step 7; ``exclude_usmca_countries``).
+    """
+    b = base()
+    m = mfn_hs10()
+    adval = np.where((m["ave_source"] == "statutory").to_numpy(), m["mfn_general_rate"].fill_null(0.0).to_numpy(), 0.0)
+    ex = read_table("us_tariff_actions_2026", "mfn_exemption_shares")
+    share = np.zeros((len(b.partners), 100))
+    pos = {c: i for i, c in enumerate(b.partners)}
+    keep = ex.filter(pl.col("partner").is_in(list(pos)))
+    share[[pos[c] for c in keep["partner"]], keep["hs2"].cast(pl.Int64).to_numpy()] = \
+        keep["exemption_share"].cast(pl.Float64).to_numpy()
+    hs2 = b.prefixes[2].astype(np.int64)
+    pref = share[b.p_idx, hs2[b.h_idx]]
+    usmca = usmca_row_shares(usmca_column)
+    camx = np.isin(b.p_idx, [pos[c] for c in ("CAN", "MEX") if c in pos])
+    out = adval[b.h_idx] * np.where(camx, 1.0 - usmca, 1.0 - pref)
+    out.flags.writeable = False
+    return out
+
+
 def flat_usmca_row_shares(shares: tuple[tuple[str, float], ...]) -> np.ndarray:
     """Per-row USMCA claim share from one share per country (e.g. ``(("CAN", 0.67), ("MEX", 0.68))``)."""
     b = base()

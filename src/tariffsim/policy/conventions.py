@@ -7,6 +7,8 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
 ``us_tariff_actions_2026/budgetlab_policy_params_2026-08-10.yaml``), so that the headline agrees with its
 "State of U.S. Tariffs" series:
 
+- MFN: the tracker's base rate (ad valorem column-1 rate, specific/compound rates counted as 0, times 1 - the HS2 x
+  partner FTA/GSP preference share; Canada/Mexico times 1 - USMCA claim share).
 - IEEPA exemptions: the tracker's HTS10 union over every Annex II revision (``ieepa_exempt_budgetlab``).
 - USMCA claim shares by HTS10 for Canada and Mexico: value-weighted over the monthly DataWeb files 2025-07 ..
   2026-02 (``usmca_shares.mode: since``).
@@ -47,6 +49,10 @@ class Convention:
     s338_start : first day of Section 338 on Canada.
     pharma_start : first day of Section 232 pharmaceuticals.
     semis : ``"qualifying"`` (8471.80.4000 only) or ``"all"`` (every line of the note 39 list).
+    mfn : ``"budgetlab"`` (the tracker's base rate: statutory ad valorem column-1 rate, specific and compound rates
+        counted as 0, times 1 - its HS2 x partner FTA/GSP preference share, Canada/Mexico times 1 - USMCA claim
+        share; :func:`tariffsim.policy._data.mfn_budgetlab_rows`; needs HTS10 USMCA shares) or ``"realised_2024"``
+        (statutory rate with specific duties at their 2024 AVE; FTA partners pay min(statutory, realised 2024)).
     annex_usmca : ``"claim_shares"`` (the 2026 metals annex I-A/I-B/III duty on Canadian and Mexican goods outside
         ch. 72/73/76 is scaled by 1 - USMCA claim share, as the tracker's ``06_calculate_rates.R`` step 7) or
         ``"none"`` (full annex duty whatever the USMCA status: U.S. note 16 has no USMCA carve-out outside annex
@@ -62,6 +68,13 @@ class Convention:
     pharma_start: date = D("2026-09-29")
     semis: str = "qualifying"
     annex_usmca: str = "claim_shares"
+    mfn: str = "budgetlab"
+
+    def __post_init__(self) -> None:
+        if self.mfn not in ("budgetlab", "realised_2024"):
+            raise ScenarioError(f"convention {self.name}: unknown mfn {self.mfn!r}; known: budgetlab, realised_2024")
+        if self.mfn == "budgetlab" and self.usmca == "flat_2025":
+            raise ScenarioError(f"convention {self.name}: mfn 'budgetlab' needs HTS10 USMCA shares, not flat_2025")
 
 
 FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
@@ -70,8 +83,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("budgetlab", "Budget Lab tracker definitions (default): its exempt list, HTS10 USMCA claim shares "
                "2025-07..2026-02, IEEPA void from the ruling, S338 from 2026-08-22, pharma 232 from 2026-09-29"),
     Convention("annex-ii-flat-usmca", "EO 14257 Annex II as published (plus dated amendments) and one USMCA share "
-               "per country (CA 0.67, MX 0.68): tariffsim's 2025 default", exempt_list="annex_ii",
-               usmca="flat_2025"),
+               "per country (CA 0.67, MX 0.68), MFN from 2024 realised duties: tariffsim's 2025 default",
+               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024"),
     Convention("cbp-collection", "as budgetlab, but IEEPA duties until CBP stopped collecting (entries to "
                "2026-02-23) and pharma 232 from 2026-07-31 (Proc. 11020 Annex III companies)",
                ieepa_last_day=D("2026-02-23"), pharma_start=D("2026-07-31")),
@@ -80,6 +93,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("usmca-2024", "as budgetlab, with 2024 (pre-tariff) USMCA claim shares", usmca="share_2024"),
     Convention("semis-all-lines", "as budgetlab, with Section 232 semiconductors on every note 39 line",
                semis="all"),
+    Convention("realised-mfn", "as budgetlab, but the MFN layer is the statutory column-1 rate with specific "
+               "duties at their 2024 AVE and FTA partners at min(statutory, realised 2024)", mfn="realised_2024"),
     Convention("annex-no-usmca", "as budgetlab, but the 2026 metals annexes charge Canadian/Mexican goods in full "
                "(no USMCA relief outside annex I-C)", annex_usmca="none"),
 )}

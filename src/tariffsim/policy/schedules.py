@@ -28,7 +28,7 @@ import polars as pl
 
 from ..data import read_table
 from ..errors import ScenarioError, ScheduledDateWarning
-from ._data import as_date, base, flat_usmca_row_shares, usmca_row_shares
+from ._data import as_date, base, flat_usmca_row_shares, mfn_budgetlab_rows, usmca_row_shares
 from ._entry import Entry, entry
 from .conventions import DEFAULT_CONVENTION, FLAT_USMCA_2025, Convention, get_convention
 from .measures import Measure
@@ -315,7 +315,8 @@ class Schedule:
     def _cache(self) -> MeasureCache:
         c = self.convention
         usmca = (flat_usmca_row_shares(FLAT_USMCA_2025) if c.usmca == "flat_2025" else usmca_row_shares(c.usmca))
-        return MeasureCache(usmca)
+        mfn = mfn_budgetlab_rows(c.usmca) if c.mfn == "budgetlab" else None
+        return MeasureCache(usmca, mfn)
 
     def check_date(self, d: Any) -> date:
         """Parse ``d``; ScenarioError outside the schedule's range, ScheduledDateWarning after :data:`TODAY`."""

@@ -291,8 +291,9 @@ def _list_signature(m: Measure, d: date) -> tuple:
 class MeasureCache:
     """Per-measure rows and duties, reused across dates while a measure's product lists do not change."""
 
-    def __init__(self, usmca: np.ndarray | None = None) -> None:
+    def __init__(self, usmca: np.ndarray | None = None, mfn: np.ndarray | None = None) -> None:
         self.usmca = usmca
+        self.mfn = mfn
         self._store: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def get(self, b: Base, m: Measure, d: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -310,7 +311,8 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
     Parameters
     ----------
     usmca : per-row USMCA claim share (0 outside Canada/Mexico) for ``usmca_exempt`` measures; None = no exemption.
-    cache : reuse measure scopes across calls (:class:`MeasureCache`; its ``usmca`` is used).
+    cache : reuse measure scopes across calls (:class:`MeasureCache`; its ``usmca`` is used, and its ``mfn`` per-row
+        MFN rates replace ``Base.mfn_applied`` where given: the convention's MFN measurement).
 
     Returns ``{layer: rates}`` for every layer in :data:`LAYERS` plus ``"s232_cover"`` (232-covered share),
     ``"s232_scope"`` (1 where an article is in the scope of a Section 232 programme in force) and ``"tariff"``
@@ -322,7 +324,7 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
     zero = np.zeros(n)
     zero.flags.writeable = False  # shared by the layers without a measure in force
     layers = {L: zero for L in LAYERS}
-    layers["mfn"] = b.mfn_applied.copy()
+    layers["mfn"] = (b.mfn_applied if cache.mfn is None else cache.mfn).copy()
     cover = np.zeros(n)
     scope = np.zeros(n, dtype=bool)
     by_layer: dict[str, list[int]] = {}
