@@ -240,3 +240,21 @@ def test_defaults_come_with_sources():
     assert row["value"] == pytest.approx(20.9e3 / 4)          # GAO-21-270: USD 20.9bn over 2016-2019
     assert "GAO-21-270" in row["source"] and row["vary"]
     assert (df["source"].str.len_chars() > 0).all()
+
+
+def test_disagreement_accepts_a_threat_point(world3):
+    from datetime import date
+
+    from tariffsim.strategy.threat import ThreatPoint
+
+    wb = bind_model(world3, closure="balanced").world
+    t = np.array(wb.tariffs)
+    t[1, 0, [0, 1]] += 0.25                                    # a US threat on Japan's goods
+    tp = ThreatPoint(date=date(2026, 12, 1), home="USA", partner="JPN", regime="after the IEEPA ruling",
+                     parameters={}, instruments=(), tariff_rate=t, label="threat point 2026-12-01")
+    r = bargain(world3, groups=ONE_GROUP, deal=None, n_frontier=3, security_value_usd={"JPN": 0.0},
+                disagreement=tp, transfer_bounds=(-30.0, 30.0))
+    ev = solve(wb, tariffs=t, closure="balanced").ev_usd[[0, 1]]
+    assert r.disagreement_kind == "threat point" and r.disagreement.label == tp.label
+    assert r.disagreement.ev_usd == pytest.approx(ev, abs=1e-9)
+    assert (r.nbs_gains_usd >= -1e-6).all()

@@ -54,7 +54,7 @@ from .facts import _facts, fact, policy_defaults
 from .frontier import _eps_constraint
 from .game import EV_SCALE, Point, _Game, _lbfgsb, _Scaled
 from .sector_groups import default_groups, goods_sectors
-from .threat import threat_2025
+from .threat import ThreatPoint, threat_2025
 from .war import bilateral_war
 
 INSTRUMENTS = ("home_tariffs", "partner_tariffs", "transfer")
@@ -190,6 +190,7 @@ def bargain(
     groups : {importer: {group: sector codes}}; default :func:`default_groups`.
     disagreement : ``"nash"`` (bilateral group-tariff Nash war, others at the status quo),
         ``"threat"`` (April 2025 US tariffs on Japan, no retaliation: :func:`threat_2025`),
+        a :class:`~tariffsim.strategy.threat.ThreatPoint` (legal instruments on a date: :func:`threat_point`),
         a full tariff array, or a result with a ``tariff_rate`` array (e.g. ``nash_tariffs``).
     beta : bargaining weight of home (``weight`` is an alias).
     security_value_usd : {player: USD mn/yr lost at disagreement}; default from
@@ -267,10 +268,10 @@ def bargain(
             raise ScenarioError(f"disagreement must be 'nash', 'threat' or a tariff array, got {disagreement!r}")
         kind = disagreement
     else:
-        arr = getattr(disagreement, "tariff_rate", disagreement)
+        arr = getattr(disagreement, "tariff_rate", disagreement)      # an array, a ThreatPoint, a Nash result
         eq = game.solve(np.asarray(arr, dtype=float))
-        d_point = Point("given threat", np.asarray(eq.tariffs), 0.0, game.ev_of(eq))
-        kind = "given"
+        d_point = Point(getattr(disagreement, "label", "given threat"), np.asarray(eq.tariffs), 0.0, game.ev_of(eq))
+        kind = "threat point" if isinstance(disagreement, ThreatPoint) else "given"
     d = d_point.ev_usd - sec
 
     # ---- instruments in play
