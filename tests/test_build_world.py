@@ -308,6 +308,7 @@ def _negative_output(lines):
     ("map_misses_country", "misses ROW"),
     ("unbalanced", "does not balance"),
     ("bundled_name", "is a bundled dataset"),
+    ("wiot_non_numeric", "non-numeric cell"),
 ])
 def test_bad_files_are_refused_with_one_line_errors(files, tmp_path, case, match):
     f = files["icio"]
@@ -336,6 +337,14 @@ def test_bad_files_are_refused_with_one_line_errors(files, tmp_path, case, match
         kw["regions"] = m
     elif case == "unbalanced":
         f = _icio_with(files, tmp_path, lambda ls: [*ls[:-2], ",".join([ls[-2].split(",")[0]] + [repr(float(v) * 1.5) if k < 12 else v for k, v in enumerate(ls[-2].split(",")[1:])]), ls[-1]])
+    elif case == "wiot_non_numeric":
+        source, kw = "wiod2016", {"year": YEAR_WIOD}
+        lines = files["wiot_csv"].read_text().splitlines()
+        cells = lines[8].split(",")
+        cells[6] = "n/a"
+        lines[8] = ",".join(cells)
+        f = tmp_path / files["wiot_csv"].name
+        f.write_text("\n".join(lines) + "\n")
     elif case == "bundled_name":
         kw.update(save=True)
     name = "world_io_7x44_2017" if case == "bundled_name" else "bad"

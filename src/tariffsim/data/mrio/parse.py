@@ -219,12 +219,26 @@ def _read_pymrio(p: Path) -> MrioTable:
 
 # --------------------------------------------------------------------------- WIOD 2016 release
 def _read_wiot(f: Path) -> MrioTable:
+    """Read the sheet as (header rows, label columns A-D, numeric block from column E) and parse it.
+
+    A csv is read in three passes so that the numeric block is parsed as floats by pandas' C reader (no Python
+    object per cell); an Excel sheet is read whole by openpyxl (slow: minutes for a full WIOT; a csv is faster).
+    """
     import pandas as pd
 
     suffix = f.suffix.lower()
+    bad = f"{f.name}: not a WIOD 2016 WIOT layout"
     try:
         if suffix == ".csv":
-            raw = pd.read_csv(f, header=None, dtype=object, keep_default_na=False)
+            head = pd.read_csv(f, header=None, dtype=object, keep_default_na=False, nrows=12).to_numpy(dtype=object)
+            hdr = _header_row(head, bad)
+            labels = pd.read_csv(f, header=None, dtype=object, keep_default_na=False, usecols=[0, 1, 2, 3],
+                                 skiprows=hdr + 1).to_numpy(dtype=object)
+            try:
+                body = pd.read_csv(f, header=None, skiprows=hdr + 1, usecols=range(4, head.shape[1]),
+                                   dtype=float).to_numpy(dtype=float)
+            except ValueError:
+                raise DataError(f"{bad} (non-numeric cell in the data block)") from None
         else:
             engine = "pyxlsb" if suffix == ".xlsb" else "openpyxl"
             if engine == "pyxlsb":
@@ -232,13 +246,16 @@ def _read_wiot(f: Path) -> MrioTable:
                     import pyxlsb  # noqa: F401
                 except ImportError:
                     raise DataError(f"{f.name}: reading .xlsb needs pyxlsb (pip install pyxlsb), or save the sheet as .xlsx") from None
-            raw = pd.read_excel(f, sheet_name=0, header=None, dtype=object, engine=engine)
+            grid = pd.read_excel(f, sheet_name=0, header=None, dtype=object, engine=engine).to_numpy(dtype=object)
+            if grid.ndim != 2 or grid.shape[0] < 8 or grid.shape[1] < 6:
+                raise DataError(f"{bad} (too few rows or columns)")
+            hdr = _header_row(grid, bad)
+            head, labels, body = grid[: hdr + 1], grid[hdr + 1:, :4], _to_float(grid[hdr + 1:, 4:], bad)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001
         raise DataError(f"{f.name}: cannot read ({type(exc).__name__})") from None
-    grid = raw.to_numpy(dtype=object)
-    return _parse_wiot_grid(grid, f.name)
+    return _parse_wiot(head, labels, np.nan_to_num(body, nan=0.0), f.name)
 
 
 def _s(v: Any) -> str:
@@ -247,21 +264,36 @@ def _s(v: Any) -> str:
     return str(v).strip()
 
 
-def _parse_wiot_grid(grid: np.ndarray, name: str) -> MrioTable:
+def _to_float(block: np.ndarray, bad: str) -> np.ndarray:
+    """Cells of a sheet as floats (blank: NaN); a non-numeric cell is refused."""
     import pandas as pd
 
-    bad = f"{name}: not a WIOD 2016 WIOT layout"
-    if grid.ndim != 2 or grid.shape[0] < 8 or grid.shape[1] < 6:
-        raise DataError(f"{bad} (too few rows or columns)")
-    ccode = re.compile(r"c\d+")
-    hdr = next((r for r in range(min(12, grid.shape[0])) if _s(grid[r, 4]) == "c1"), None)
+    cells = pd.DataFrame(block)
+    vals = cells.apply(lambda c: pd.to_numeric(c, errors="coerce"))
+    blank = cells.isna() | cells.map(lambda v: isinstance(v, str) and not v.strip())
+    if (vals.isna() & ~blank).to_numpy().any():
+        raise DataError(f"{bad} (non-numeric cell in the data block)")
+    return vals.to_numpy(dtype=float)
+
+
+def _header_row(head: np.ndarray, bad: str) -> int:
+    """Row of the c-codes (``c1`` in column E); the country row is above it, the industry-code row above that."""
+    if head.ndim != 2 or head.shape[1] < 6:
+        raise DataError(f"{bad} (too few columns)")
+    hdr = next((r for r in range(min(12, head.shape[0])) if _s(head[r, 4]) == "c1"), None)
     if hdr is None or hdr < 2:
         raise DataError(f"{bad} (no header row with c-codes c1, c2, ... from column E)")
-    col_reg = [_s(v) for v in grid[hdr - 1, 4:]]
-    col_c = [_s(v) for v in grid[hdr, 4:]]
-    col_code = [_s(v) for v in grid[hdr - 2, 4:]]
-    body = grid[hdr + 1:]
-    lab = [[_s(v) for v in row[:4]] for row in body]
+    return hdr
+
+
+def _parse_wiot(head: np.ndarray, labels: np.ndarray, body: np.ndarray, name: str) -> MrioTable:
+    bad = f"{name}: not a WIOD 2016 WIOT layout"
+    ccode = re.compile(r"c\d+")
+    hdr = _header_row(head, bad)
+    col_reg = [_s(v) for v in head[hdr - 1, 4:]]
+    col_c = [_s(v) for v in head[hdr, 4:]]
+    col_code = [_s(v) for v in head[hdr - 2, 4:]]
+    lab = [[_s(v) for v in row[:4]] for row in labels]
     data_rows = [k for k, l in enumerate(lab) if ccode.fullmatch(l[3]) and l[2] not in ("", "TOT")]
     if not data_rows:
         raise DataError(f"{bad} (no sector rows with a country in column C and c1, c2, ... in column D)")
@@ -290,16 +322,11 @@ def _parse_wiot_grid(grid: np.ndarray, name: str) -> MrioTable:
                 break
     if "GO" not in prim or "VA" not in prim:
         raise DataError(f"{bad} (no 'VA' and 'GO' rows below the sector rows)")
+    if body.shape[1] < len(col_c):
+        raise DataError(f"{bad} (rows shorter than the header)")
 
     def num(rows, cols) -> np.ndarray:
-        block = body[np.ix_(rows, [c + 4 for c in cols])]
-        cells = pd.Series(block.ravel(), dtype=object)
-        blank = cells.isna() | (cells.astype(str).str.strip() == "")
-        vals = pd.to_numeric(cells.where(~blank, 0.0), errors="coerce").to_numpy(dtype=float)
-        if np.isnan(vals).any():
-            k = int(np.flatnonzero(np.isnan(vals))[0])
-            raise DataError(f"{bad} (non-numeric cell {cells.iloc[k]!r} in the data block)")
-        return vals.reshape(block.shape)
+        return body[np.ix_(rows, cols)]
 
     Z = num(data_rows, zc)
     Yf = num(data_rows, fdc)
@@ -315,7 +342,7 @@ def _parse_wiot_grid(grid: np.ndarray, name: str) -> MrioTable:
     _check_balance(name, x, go, t.label)
     rows_p = [prim[r] for r in _WIOD_PRIMARY if r in prim and r not in ("II_fob", "GO")]
     _check_balance(name, x, Z.sum(axis=0) + num(rows_p, zc).sum(axis=0), t.label)
-    title = " ".join(_s(v) for v in grid[: hdr - 2, 0])
+    title = " ".join(_s(v) for v in head[: hdr - 2, 0])
     m = re.search(r"(19|20)\d\d", title)
     return MrioTable(t.regions, t.sectors, t.categories, np.array(t.Z), np.array(t.Y), np.array(t.primary),
                      t.inventory, t.sector_names, {"title_year": int(m.group(0))} if m else {})
