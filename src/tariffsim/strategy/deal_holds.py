@@ -18,8 +18,8 @@ change sign).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import brentq
@@ -77,9 +77,10 @@ class DealHolds:
         ok = self.holds
         who = [s for s, h in zip(SIDES, ok) if not h]
         verdict = "holds" if all(ok) else f"does not hold for {' and '.join(who)}"
+        why = "; ".join(f"{s}'s binding clause {c} ({v:+.1f}; margin without it {mm - v:+.1f})"
+                        for s, c, v, mm in zip(SIDES, self.binding_clause, self.binding_value_usd_bn, m) if v < 0)
         return (f"{self.date} ({self.regime}): the deal {verdict}: margins USA {m[0]:+.1f}, JPN {m[1]:+.1f} USD bn/yr "
-                f"(security value JPN {self.security_value_usd_bn[1]:.1f}); binding clause USA {self.binding_clause[0]} "
-                f"({self.binding_value_usd_bn[0]:+.1f}), JPN {self.binding_clause[1]} ({self.binding_value_usd_bn[1]:+.1f})")
+                f"(security value JPN {self.security_value_usd_bn[1]:.1f})" + (f"; {why}" if why else ""))
 
     def table(self):
         import polars as pl
@@ -201,4 +202,61 @@ def break_even(holds: DealHolds, world: World, parameter: str, side: str = "JPN"
     return float(brentq(f, lo, hi, xtol=xtol))
 
 
-__all__ = ["DealHolds", "deal_holds", "margin_curve", "break_even", "default_security_value_usd_bn"]
+#: Documented ranges of the assumptions behind the margins (low, default, high); sources in the docstring
+#: of :func:`margin_sensitivity`.
+SENSITIVITY = {
+    "annual_return": (0.02, 0.05, 0.10),
+    "discount_rate": (0.02, 0.05, 0.08),
+    "horizon_years": (10, 20, 40),
+    "grant_share": (0.0, 0.045, 0.09),
+    "security_value_jpn_usd_bn": (0.0, 5.225, 10.45),
+}
+
+
+def margin_sensitivity(holds: DealHolds, world: World, ranges: Mapping[str, Sequence[float]] | None = None, *,
+                       closure: str = "fixed"):
+    """Participation margins as one assumption at a time moves over its documented range (polars table).
+
+    Ranges (:data:`SENSITIVITY`): the vehicle's annual return 2-10% (assumption; project returns of
+    energy and infrastructure), the discount rate 2-8% (assumption; around 2025 long US yields), the
+    horizon 10-40 years (assumption; no term in the MOU summaries), the grant share 0-0.09 (the old
+    ``pledge x grant_share`` reading: 0 = market returns to Japan, 0.09 = 90% of a 10% return), and
+    Japan's security value 0 to twice the GAO-21-270 cost of US forces in Japan (USD 5.2bn/yr). The
+    deal is re-solved with the pledge's new transfer equivalent (tariffs and purchase commitments as in
+    the ledger); the threat point is unchanged.
+    """
+    import polars as pl
+
+    L = holds.ledger
+    rng = dict(SENSITIVITY if ranges is None else ranges)
+    unknown = sorted(set(rng) - set(SENSITIVITY))
+    if unknown:
+        raise ScenarioError(f"margin_sensitivity: unknown assumption(s) {', '.join(unknown)}; known: {', '.join(SENSITIVITY)}")
+    inv = L.table.filter(L.table["clause"] == "investment_vehicle")
+    pledge_in = inv.height == 1 and inv["status"][0] == "in force"
+    T_now, _ = L.terms.transfer_usd_bn()
+    game = _Game(world, SIDES, None, closure)
+    rows = []
+    for name, values in rng.items():
+        for v in values:
+            sec = holds.security_value_usd_bn.copy()
+            if name == "security_value_jpn_usd_bn":
+                sec[1] = float(v)
+                deal_ev = holds.deal_ev_usd_bn
+            else:
+                kw = {name: (int(v) if name == "horizon_years" else float(v))}
+                if name == "grant_share":
+                    kw["transfer_method"] = "grant_share"
+                T_new, _ = replace(L.terms, **kw).transfer_usd_bn()
+                T_total = L.deal_transfer_usd + (1e3 * (T_new - T_now) if pledge_in else 0.0)
+                eq, _ = deal_outcome(game, Deal(name="sensitivity", tariffs=L.deal_policy_tariffs, transfer_usd=T_total,
+                                                purchases_usd=L.deal_purchases_usd))
+                deal_ev = game.ev_of(eq) / 1e3
+            m = deal_ev - holds.threat_ev_usd_bn + sec
+            rows.append(dict(date=str(holds.date), assumption=name, value=float(v), margin_usa_usd_bn=float(m[0]),
+                             margin_jpn_usd_bn=float(m[1]), holds=bool((m >= 0).all())))
+    return pl.DataFrame(rows)
+
+
+__all__ = ["DealHolds", "deal_holds", "margin_curve", "break_even", "margin_sensitivity", "SENSITIVITY",
+           "default_security_value_usd_bn"]

@@ -226,7 +226,8 @@ class DealLedger:
 
     ``whole_ev_usd_bn`` = (USA, JPN) EV of the deal in force vs no deal (Japan does not retaliate under the
     deal); ``sum_ev_usd_bn`` the sum of the valued clauses; ``gap_usd_bn`` = whole - sum (GE interaction).
-    ``deal_tariffs`` are the deal's equilibrium tariffs (purchase wedges included), ``deal_transfer_usd`` its
+    ``deal_tariffs`` are the deal's equilibrium tariffs (purchase wedges included; ``deal_policy_tariffs``
+    before the wedges), ``deal_transfer_usd`` its
     transfer (USD mn/yr); ``no_deal_ev_usd_bn`` the EV of the no-deal point vs the world's base year.
     """
 
@@ -239,6 +240,7 @@ class DealLedger:
     terms: DealTerms
     closure: str
     deal_tariffs: np.ndarray = field(repr=False)
+    deal_policy_tariffs: np.ndarray = field(repr=False, default=None)
     deal_transfer_usd: float = 0.0
     deal_purchases_usd: Mapping[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
     no_deal_ev_usd_bn: np.ndarray = field(default_factory=lambda: np.zeros(2))
@@ -379,7 +381,8 @@ def deal_ledger(world: World, date: Any = "2025-09-16", deal: DealTerms | Mappin
                                      "inputs": pl.Utf8, "reason": pl.Utf8})
     s = np.array([tab["ev_usa_usd_bn"].sum(), tab["ev_jpn_usd_bn"].sum()])
     return DealLedger(date=d, table=tab, whole_ev_usd_bn=whole, sum_ev_usd_bn=s, gap_usd_bn=whole - s, no_deal=tp,
-                      terms=terms, closure=closure, deal_tariffs=np.asarray(eq_deal.tariffs), deal_transfer_usd=all_T,
+                      terms=terms, closure=closure, deal_tariffs=np.asarray(eq_deal.tariffs), deal_policy_tariffs=t_deal,
+                      deal_transfer_usd=all_T,
                       deal_purchases_usd=all_purchases, no_deal_ev_usd_bn=ev0, seconds=time.perf_counter() - t_start)
 
 
