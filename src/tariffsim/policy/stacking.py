@@ -351,9 +351,10 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
                 r = np.where(scope[rows], 0.0, r)
             cur = owner[rows]
             take = cur == -1
-            newcover = share.copy()
-            both = np.zeros(rows.size, dtype=bool)
-            for o in np.unique(cur[~take]):
+            is232 = L == "s232"  # the covered share and its overlaps matter for the 232 layer only
+            newcover = share.copy() if is232 else share
+            both = np.zeros(rows.size, dtype=bool) if is232 else None
+            for o in (np.unique(cur[~take]) if not take.all() else ()):
                 sel = cur == o
                 other = measures[o]
                 if other.name in m.replaces:
@@ -362,8 +363,9 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
                     continue
                 elif L in MAX_LAYERS:
                     take |= sel & (r > layers[L][rows])
-                    both |= sel
-                    newcover[sel] = np.maximum(share[sel], cover[rows[sel]])
+                    if is232:
+                        both |= sel
+                        newcover[sel] = np.maximum(share[sel], cover[rows[sel]])
                 else:
                     diff = sel & ~np.isclose(r, layers[L][rows], rtol=0, atol=1e-12)
                     if diff.any():
@@ -375,14 +377,18 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
             tr = rows[take]
             layers[L][tr] = r[take]
             owner[tr] = k
-            if L == "s232":
+            if is232:
                 upd = take | both
                 cover[rows[upd]] = newcover[upd]
                 scope[rows] = True
     out = dict(layers)
     out["s232_cover"] = cover
     out["s232_scope"] = scope.astype(np.float64)
-    out["tariff"] = np.add.reduce([layers[L] for L in LAYERS if layers[L] is not zero])
+    total = layers["mfn"].copy()  # in-place adds: np.add.reduce over a list would first copy all layers into 2-D
+    for L in LAYERS[1:]:
+        if layers[L] is not zero:
+            total += layers[L]
+    out["tariff"] = total
     return out
 
 
