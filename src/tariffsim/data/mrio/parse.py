@@ -235,8 +235,8 @@ def _read_wiot(f: Path) -> MrioTable:
             labels = pd.read_csv(f, header=None, dtype=object, keep_default_na=False, usecols=[0, 1, 2, 3],
                                  skiprows=hdr + 1).to_numpy(dtype=object)
             try:
-                body = pd.read_csv(f, header=None, skiprows=hdr + 1, usecols=range(4, head.shape[1]),
-                                   dtype=float).to_numpy(dtype=float)
+                body = pd.read_csv(f, header=None, skiprows=hdr + 1, usecols=range(4, head.shape[1]), dtype=float,
+                                   keep_default_na=False, na_values=[""]).to_numpy(dtype=float)
             except ValueError:
                 raise DataError(f"{bad} (non-numeric cell in the data block)") from None
         else:
