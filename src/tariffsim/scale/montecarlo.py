@@ -360,7 +360,9 @@ def monte_carlo(
     p = ge.make_params(world, tariffs, closure=closure, deficits=deficits, theta=theta0)
     x0 = np.log(point.wage_hat)                     # warm start: the point estimate's wages
     J0 = _kernel.reference_jacobian(p, jnp.asarray(x0), has_io=world.has_io)
-    res = _run(p, {"theta": th}, x0, J0, world.has_io, cs, progress, "Monte Carlo draws")
+    # warm start: the point estimate's wages, prices and spending (measured: see docs/performance.md)
+    warm = (np.log(point.price_hat), point.expenditure)
+    res = _run(p, {"theta": th}, x0, J0, world.has_io, cs, progress, "Monte Carlo draws", warm=warm)
 
     ok = res["ok"]
     nfail = int((~ok).sum())
@@ -387,13 +389,13 @@ def monte_carlo(
     )
 
 
-def _run(p, batched, x0, J0, has_io, chunk_size, progress, label):
+def _run(p, batched, x0, J0, has_io, chunk_size, progress, label, warm=None):
     n = next(iter(batched.values())).shape[0]
     if not progress:
-        return _kernel.solve_batched(p, batched, x0=x0, J0=J0, has_io=has_io, chunk_size=chunk_size)
+        return _kernel.solve_batched(p, batched, x0=x0, J0=J0, has_io=has_io, chunk_size=chunk_size, warm=warm)
     from rich.progress import Progress
 
     with Progress(transient=False) as bar:
         task = bar.add_task(label, total=n)
         return _kernel.solve_batched(p, batched, x0=x0, J0=J0, has_io=has_io, chunk_size=chunk_size,
-                                     on_chunk=lambda k: bar.advance(task, k))
+                                     on_chunk=lambda k: bar.advance(task, k), warm=warm)
