@@ -92,10 +92,18 @@ def fairness(df, pair: Sequence[str]) -> go.Figure:
     a, b = pair
     fig = go.Figure()
     names = df["measure"].to_list()
+    vals = sorted((abs(v) for c in (f"{a}_on_{b}_pct", f"{b}_on_{a}_pct") if c in df.columns
+                   for v in df[c].to_list() if v is not None), reverse=True)
+    # one outlier (Japan's rice AVE, ~200%) would squeeze every other bar: clip it and print its value
+    cap = 1.25 * vals[1] if len(vals) > 1 and vals[0] > 3 * vals[1] > 0 else None
     for col, name, color in ((f"{a}_on_{b}_pct", f"{a} on {b}", "#1f4e8c"), (f"{b}_on_{a}_pct", f"{b} on {a}", "#c0392b")):
         if col in df.columns:
-            fig.add_trace(go.Bar(y=names, x=df[col].to_list(), name=name, marker_color=color, orientation="h",
-                                 hovertemplate="%{y}: %{x:.1f}%<extra>" + name + "</extra>"))
+            x = df[col].to_list()
+            shown = [None if v is None else (min(v, cap) if cap else v) for v in x]
+            text = [f"{v:.0f}% (axis cut)" if cap and v is not None and v > cap else None for v in x]
+            fig.add_trace(go.Bar(y=names, x=shown, name=name, marker_color=color, orientation="h", text=text,
+                                 textposition="inside", customdata=x,
+                                 hovertemplate="%{y}: %{customdata:.1f}%<extra>" + name + "</extra>"))
     fig.update_layout(title=f"Trade fairness: {a} and {b} tariffs each way", barmode="group", xaxis_title="percent",
                       yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=-0.12),
                       **{**_LAYOUT, "height": max(420, 48 * len(names) + 140), "margin": dict(l=330, r=20, t=50, b=60)})
@@ -103,12 +111,19 @@ def fairness(df, pair: Sequence[str]) -> go.Figure:
 
 
 def war_tariffs(df) -> go.Figure:
-    """Bars of the tariffs chosen in the trade-war tasks (median over controlled cells)."""
-    fig = go.Figure(go.Bar(x=[f"{t}: {i} on {e}" for t, i, e in zip(df["task"].to_list(), df["importer"].to_list(),
-                                                                      df["exporter"].to_list())],
-                           y=df["tariff_pct"].to_list(), marker_color="#8e44ad",
-                           hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_layout(title="Trade war: tariffs chosen (best responses and Nash)", yaxis_title="percent", **_LAYOUT)
+    """Grouped horizontal bars: each player's chosen tariff (percent) by sector group, labelled by task and pair."""
+    fig = go.Figure()
+    players = list(dict.fromkeys(df["player"].to_list())) if df.height else []
+    for k, p in enumerate(players):
+        d = df.filter(df["player"] == p)
+        fig.add_trace(go.Bar(y=d["sector_group"].to_list(), x=d["tariff_pct"].to_list(), name=p, orientation="h",
+                             marker_color=["#8e44ad", "#1f4e8c", "#c0392b", "#27ae60", "#e67e22"][k % 5],
+                             hovertemplate=p + ", %{y}: %{x:.1f}%<extra></extra>"))
+    groups = len(set(df["sector_group"].to_list())) if df.height else 1
+    fig.update_layout(title="Trade war: tariffs chosen, by sector group", barmode="group", xaxis_title="percent",
+                      legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                      **{**_LAYOUT, "height": max(380, 40 * groups * max(1, len(players)) + 160),
+                         "margin": dict(l=170, r=20, t=50, b=60)})
     return fig
 
 

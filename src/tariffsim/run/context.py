@@ -51,6 +51,7 @@ class RunContext:
         self.baseline_note = ""
         self.datasets_used: list[str] = []
         self._schedules: dict[str, Any] = {}
+        self.quantities: dict[str, Any] = {}     # run/quantities.py: expensive quantities computed once per run
 
     # ---- world
     def load(self) -> None:

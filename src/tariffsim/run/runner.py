@@ -74,6 +74,9 @@ def compute_run(
 
 def _timed(ctx: RunContext, key: str, title: str, fn) -> SectionResult:
     """Run one section, recording its warnings (deduplicated) and wall/CPU seconds."""
+    from . import sections as S
+
+    title = S.section_title(title, ctx)
     ctx.progress(title)
     ts, cs = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:

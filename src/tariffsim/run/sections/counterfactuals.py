@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from .. import quantities as Q
 from ..context import RunContext
 from ..result import SectionResult, TableView
 from .common import bilateral_row, ge_rows, partner_pair
@@ -24,4 +25,7 @@ def counterfactuals_section(ctx: RunContext) -> SectionResult:
     return SectionResult("counterfactuals", "", note=ctx.baseline_note,
                          tables={"ge_counterfactuals": pl.DataFrame(rows), "ge_bilateral": bil, "ge_diagnostics": diag},
                          views=[TableView(show, digits=2)],
-                         data={"solved": [s.name for s in solved], "bilateral": bil.to_dicts()})
+                         data={"solved": [s.name for s in solved], "bilateral": bil.to_dicts(),
+                               "quantities": Q.quantities_data(
+                                   Q.deficit_ge_baseline(ctx, a, b),
+                                   *[Q.counterfactual_ev(ctx, s.name, r) for s in solved for r in (a, b)])})

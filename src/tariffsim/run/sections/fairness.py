@@ -8,13 +8,10 @@ import numpy as np
 import polars as pl
 
 from ... import api
+from .. import quantities as Q
 from ..context import RunContext
 from ..result import FigureSpec, SectionResult, TableView
 from .common import bilateral_rate, goods_mask
-
-#: US Census Bureau, US trade in goods with Japan, 2024: imports 148.2, exports 79.7 (USD bn)
-CENSUS_2024_USA_JPN_USD = (148.2e9, 79.7e9)
-
 
 def fairness_section(ctx: RunContext) -> SectionResult:
     """GE-sector averages each way, the policy layer's fairness table, the USTR formula and the balancing tariff."""
@@ -34,26 +31,39 @@ def fairness_section(ctx: RunContext) -> SectionResult:
     ]
     notes = []
     rows.extend(policy_rows(api.fairness_table(ctx.world, schedule=fair.schedule, date=fair.date), a, b))
-    if not any(r["measure"].startswith("USTR") for r in rows) and (a, b) == ("USA", "JPN"):
-        m_usd, x_usd = CENSUS_2024_USA_JPN_USD
-        announced, formula = api.ustr_reciprocal_rate(m_usd, x_usd), (m_usd - x_usd) / m_usd
-        rows.append({"measure": "USTR formula", f"{a}_on_{b}_pct": 100 * announced, f"{b}_on_{a}_pct": 100 * formula,
-                     "source": f"{a}: announced max(10%, half of Delta tau); {b}: Delta tau = (m - x) / (4 x 0.25 x m), "
-                               f"m = {m_usd / 1e9:.1f}bn, x = {x_usd / 1e9:.1f}bn (2024)"})
-    bal_spec = ctx.scenario.strategy.balancing
-    if bal_spec is not None and bal_spec.enabled:
-        bres = api.balancing_tariff(base, bal_spec.importer, bal_spec.exporter, closure=ctx.scenario.model.ge.closure)
-        rate = bres.tariff_rate if bres.exists else None
-        cur = 100 * bilateral_rate(t0, f0, base.index(bal_spec.exporter), base.index(bal_spec.importer), goods)
-        col = f"{bal_spec.importer}_on_{bal_spec.exporter}_pct"
+    if not any(r["measure"].startswith("USTR") for r in rows) and a == "USA":
+        try:
+            m_bn, x_bn = Q.census_goods_trade(b)
+        except KeyError:
+            m_bn = None
+        if m_bn:
+            rows.append({"measure": "USTR formula", f"{a}_on_{b}_pct": Q.ustr_rate(a, b).value,
+                         f"{b}_on_{a}_pct": 100 * (m_bn - x_bn) / m_bn,
+                         "source": f"{a}: announced max(10%, half of Delta tau); {b}: Delta tau = (m - x) / (4 x 0.25 x m), "
+                                   f"m = {m_bn:.1f}bn, x = {x_bn:.1f}bn (2024 Census goods)"})
+    bal = Q.balancing_tariff(ctx)
+    qs = []
+    if bal is not None:
+        level, addition, gd, bres = bal
+        spec = ctx.scenario.strategy.balancing
+        col = f"{spec.importer}_on_{spec.exporter}_pct"
         row = {"measure": "GE balancing tariff", f"{a}_on_{b}_pct": None, f"{b}_on_{a}_pct": None,
-               "source": (f"GE ({bres.closure} deficits): current trade-weighted rate + {100 * rate:.1f} pp on "
+               "source": (f"{level.label}: {level.text()} = current + {addition.value:.1f} pp on "
                           f"{len(bres.taxed_sectors)} goods sectors zeroes the bilateral goods deficit"
-                          if rate is not None else f"none exists: {bres.reason}")}
+                          if level.value is not None else f"none exists: {bres.reason}")}
         if col in row:
-            row[col] = None if rate is None else cur + 100 * float(rate)
+            row[col] = level.value
         rows.append(row)
-        notes.append(str(bres))
+        qs += [level, addition, gd]
+        notes.append(f"{level.label}: {level.text()} ({addition.text()}); {gd.label}: {gd.text()}.")
+    if (a, b) == ("USA", "JPN") or a == "USA":
+        try:
+            ur, dc = Q.ustr_rate(a, b), Q.deficit_census_2024(a, b)
+        except KeyError:
+            ur = dc = None
+        if ur is not None:
+            qs += [ur, dc]
+            notes.append(f"{ur.label}: {ur.text()}; {dc.label}: {dc.text()}.")
     df = pl.DataFrame(rows, schema={"measure": pl.Utf8, f"{a}_on_{b}_pct": pl.Float64, f"{b}_on_{a}_pct": pl.Float64,
                                     "source": pl.Utf8})
     note = " ".join(n for n in notes if n)
@@ -61,7 +71,7 @@ def fairness_section(ctx: RunContext) -> SectionResult:
                          figures=[FigureSpec("fig-fairness", "Fairness", "fairness", df, {"pair": (a, b)},
                                              f"Tariffs each way between {a} and {b}, the USTR formula's rate and the GE "
                                              "balancing tariff.")],
-                         views=[TableView(df, digits=1)], data={"rows": df.to_dicts()})
+                         views=[TableView(df, digits=1)], data={"rows": df.to_dicts(), "quantities": Q.quantities_data(*qs)})
 
 
 def policy_rows(ft: pl.DataFrame, a: str, b: str) -> list[dict[str, Any]]:

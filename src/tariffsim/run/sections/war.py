@@ -65,8 +65,30 @@ def war_section(ctx: RunContext) -> SectionResult:
                              "tariff_pct": 100 * bilateral_rate(t_n, flows0, base.index(q), j, goods),
                              "welfare_change_pct": 100 * (float(eq.welfare_hat[j]) - 1)})
     df = pl.DataFrame(rows)
+    groups = _groups(ctx)
+    by_group = pl.DataFrame([
+        {"task": r["task"], "player": f"{ctx.solved[r['task']].label}: {r['importer']} on {r['exporter']}",
+         "sector_group": g, "tariff_pct": 100 * bilateral_rate(ctx.solved[r["task"]].tariffs, flows0, base.index(r["exporter"]),
+                                                               base.index(r["importer"]), mask)}
+        for r in rows for g, mask in groups.items()])
     note = " ".join(n + "." for n in notes)
-    return SectionResult("war", "", note=note.strip(), tables={"war_tariffs": df},
-                         figures=[FigureSpec("fig-war", "Trade war tariffs", "war_tariffs", df, {},
-                                             "Trade-weighted tariffs chosen in each task (baseline trade weights).")],
-                         views=[TableView(df, digits=2)], data={"tasks": df.to_dicts()})
+    shown = df.with_columns(pl.col("task").replace_strict({k: v.label for k, v in ctx.solved.items()}, default=pl.col("task"))).rename(
+        {"task": "task", "importer": "importer", "exporter": "exporter", "tariff_pct": "tariff, trade-weighted (%)",
+         "welfare_change_pct": "importer's welfare change (%)"})
+    return SectionResult("war", "", note=note.strip(), tables={"war_tariffs": df, "war_tariffs_by_group": by_group},
+                         figures=[FigureSpec("fig-war", "Trade war tariffs by sector group", "war_tariffs", by_group, {},
+                                             "Tariffs chosen in each task by sector group (trade-weighted at baseline "
+                                             "flows, percent).")],
+                         views=[TableView(shown, digits=2)], data={"tasks": df.to_dicts()})
+
+
+def _groups(ctx: RunContext) -> dict[str, np.ndarray]:
+    """Sector groups of the scenario as masks over the world's sectors (default: all goods sectors)."""
+    base = ctx.baseline
+    out = {}
+    for name in ctx.scenario.sector_groups:
+        secs = ctx.scenario.expand_sectors([name], base.sectors, ("sector_groups", name)) or []
+        m = np.isin(np.asarray(base.sectors), secs)
+        if m.any():
+            out[f"{name} ({int(m.sum())} sector{'s' if m.sum() > 1 else ''})"] = m
+    return out or {"goods": goods_mask(base)}

@@ -19,8 +19,9 @@ def welfare_section(ctx: RunContext) -> SectionResult:
     mc = ctx.scenario.monte_carlo
     note, bands = "", None
     if mc is not None:
-        names = mc.counterfactuals or [s.name for s in ctx.solved.values()]
-        parts = []
+        # every GE outcome the summary shows gets a band, the scenario's list first
+        names = list(dict.fromkeys(list(mc.counterfactuals or []) + [s.name for s in ctx.solved.values()]))
+        parts, sources = [], []
         for name in names:
             s = ctx.solved.get(name)
             if s is None:
@@ -31,12 +32,13 @@ def welfare_section(ctx: RunContext) -> SectionResult:
             res = api.monte_carlo(ctx.baseline, tariffs=s.tariffs, draws=mc.draws, seed=mc.seed,
                                   closure=ctx.scenario.model.ge.closure, **kw)
             parts.append(bands_pct(res.bands("welfare_hat")).with_columns(pl.lit(name).alias("counterfactual")))
+            sources = list(res.theta_sd_source)
         if parts:
             bands = pl.concat(parts, how="diagonal_relaxed")
             df = df.join(bands.select("counterfactual", "region", "q05_pct", "q50_pct", "q95_pct"),
                          on=["counterfactual", "region"], how="left")
             note = (f"Bars: central estimate; whiskers: 5th-95th percentiles over {mc.draws} Monte Carlo draws of "
-                    f"the trade elasticities (seed {mc.seed}).")
+                    f"the trade elasticities (seed {mc.seed}), for every outcome. {spread_caption(sources)}")
     if "q05_pct" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.Float64).alias("q05_pct"), pl.lit(None, pl.Float64).alias("q50_pct"),
                              pl.lit(None, pl.Float64).alias("q95_pct"))
@@ -49,9 +51,28 @@ def welfare_section(ctx: RunContext) -> SectionResult:
     return SectionResult("welfare", "", note=note,
                          figures=[FigureSpec("fig-welfare", "Welfare by country", "welfare_by_country", df,
                                              {"regions": regions},
-                                             "Change in real income (equivalent variation as percent of baseline income) by country.")],
+                                             "Change in real income (equivalent variation as percent of baseline income) "
+                                             "by country. " + note)],
                          tables=tables, views=[TableView(wide, digits=3)],
                          data={"rows": df.filter(pl.col("region").is_in([a, b])).to_dicts()})
+
+
+def spread_caption(sources: list[str]) -> str:
+    """The elasticity spread behind the bands, from ``MonteCarloResult.theta_sd_source`` (one entry per sector)."""
+    if not sources:
+        return ""
+    assumed = [x for x in sources if x.startswith("default_cv_")]
+    published = [x for x in sources if not x.startswith("default_cv_") and x != "given"]
+    parts = []
+    if published:
+        parts.append(f"{len(published)} sectors use published standard errors")
+    if assumed:
+        cv = float(assumed[0].removeprefix("default_cv_"))
+        parts.append(f"{len(assumed)} of {len(sources)} sectors use an assumed spread of {cv:.0%} of the estimate "
+                     "(log-normal; the Caliendo-Parro (2015) estimates carry no standard errors in their replication file)")
+    if len(sources) - len(assumed) - len(published):
+        parts.append("user-given standard deviations elsewhere")
+    return "Elasticity spread: " + "; ".join(parts) + "."
 
 
 def bands_pct(b: pl.DataFrame) -> pl.DataFrame:
