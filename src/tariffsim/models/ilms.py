@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Mapping, NamedTuple
 
 import jax
@@ -631,13 +631,8 @@ def bind(world: World, *, closure: str = "fixed", weights: str = "none", revenue
     options = {"closure": closure, "weights": weights, "revenue": revenue, "eps": eps_v, "kappa": kappa, "psi": psi,
                "nu": nu_v, "phi": phi, "value_added_share": beta, "numeraire": numeraire}
 
-    def evaluate(tariffs, state):
-        p = base._replace(t1=jnp.asarray(tariffs)[:, :, 0])
-        sol = equilibrium(p, jax.lax.stop_gradient(state["z"]), lump, io, numeraire)
-        ok = sol.residual <= ACCEPT_TOL
-        w = jnp.where(ok, sol.welfare, jnp.nan)
-        z_next = jnp.where(ok, jax.lax.stop_gradient(sol.z), state["z"])
-        return w, w, {"z": z_next}
+    # the arrays travel as a pytree inside the Partial: the strategy layer compiles once per shape
+    evaluate = jax.tree_util.Partial(_evaluator(lump, io, numeraire), p=base)
 
     def solve(tariffs, *, throw: bool = True) -> ILMSEquilibrium:
         t = _check_tariffs(tariffs, world)
@@ -660,6 +655,23 @@ def bind(world: World, *, closure: str = "fixed", weights: str = "none", revenue
 
     return BoundModel(name="ilms2025", world=world, evaluate=evaluate, init_state={"z": jnp.zeros(nz)},
                       solve=solve, options=options)
+
+
+@lru_cache(maxsize=None)
+def _evaluator(lump_sum: bool, io: bool, numeraire: str):
+    """The BoundModel contract ``(tariffs, state, p) -> (welfare, government welfare, state)`` for
+    one static configuration (one function object per configuration, so jit caches hit).
+    Unconverged solves give NaN welfare (the strategy layer raises ConvergenceError)."""
+
+    def evaluate(tariffs, state, p: ILMSParams):
+        q = p._replace(t1=jnp.asarray(tariffs)[:, :, 0])
+        sol = equilibrium(q, jax.lax.stop_gradient(state["z"]), lump_sum, io, numeraire)
+        ok = sol.residual <= ACCEPT_TOL
+        w = jnp.where(ok, sol.welfare, jnp.nan)
+        z_next = jnp.where(ok, jax.lax.stop_gradient(sol.z), state["z"])
+        return w, w, {"z": z_next}
+
+    return evaluate
 
 
 def _check_tariffs(tariffs, world: World) -> np.ndarray:

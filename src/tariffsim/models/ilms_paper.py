@@ -115,7 +115,8 @@ def scenario(name: str = "ustr", variant: str = "baseline", **options: Any) -> P
 
 def numerical_optimal_tariff(model: BoundModel | None = None, country: str = "USA", **kwargs: Any):
     """The exact optimal uniform tariff of ``country`` through :func:`tariffsim.strategy.optimal_tariff`
-    (exact gradients by implicit differentiation; bounds 0-100% unless given)."""
+    (exact gradients by implicit differentiation; bounds 0-100% unless given: see :func:`nash_war`
+    on why not wider)."""
     from ..strategy import optimal_tariff
 
     m = paper_model() if model is None else model
@@ -124,11 +125,15 @@ def numerical_optimal_tariff(model: BoundModel | None = None, country: str = "US
 
 def nash_war(players=("USA", "CHN", "CAN", "MEX", "JPN"), model: BoundModel | None = None, **kwargs: Any):
     """A Nash tariff war (iterated uniform best responses, Ossa 2014) among ``players``; the other
-    countries keep zero tariffs. Not in the paper: its "optimal retaliation" is the closed form."""
+    countries keep zero tariffs. Not in the paper: its "optimal retaliation" is the closed form.
+
+    Rates are bounded at 100% by default: beyond it welfare is not concave in a country's own
+    tariff (for the US it rises again between 100% and 200%, as its wage and hence its
+    deficit, fixed as a share of world income, grow), so a bound that wide invites corners."""
     from ..strategy import nash_tariffs
 
     m = paper_model() if model is None else model
-    return nash_tariffs(m, list(players), structure="uniform", bounds=kwargs.pop("bounds", (0.0, 2.0)), **kwargs)
+    return nash_tariffs(m, list(players), structure="uniform", bounds=kwargs.pop("bounds", (0.0, 1.0)), **kwargs)
 
 
 # --------------------------------------------------------------------------- tables
