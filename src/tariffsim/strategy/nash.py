@@ -115,7 +115,8 @@ def nash_tariffs(
     gain_tol : largest best-response gain in G_hat (1e-7 = 0.00001%) still counted as no gain.
     tariff_tol : largest trade-weighted mean absolute change of a player's rates in a round.
     starts : multi-start safeguard of every best response (see :func:`optimal_tariff`):
-        ``"auto"`` also starts from the optimum of each coarser structure, ``"current"`` not.
+        ``"auto"`` also starts from the best optimum of the coarser structures, ``"all"`` from
+        each, ``"current"`` from the current rates only.
 
     Raises
     ------
