@@ -184,7 +184,7 @@ def test_relabelling_countries_permutes_results():
 
 
 def test_gradient_matches_finite_differences():
-    """d W_hat / d t through the implicit-function step equals central differences."""
+    """d log W_hat / d t through the implicit-function step equals central differences of solves."""
     import jax
     import jax.numpy as jnp
 
@@ -195,12 +195,31 @@ def test_gradient_matches_finite_differences():
         tt = jnp.asarray(t).at[1, 0, 0].set(x[0]).at[2, 0, 0].set(x[1])
         return jnp.log(m.evaluate(tt, m.init_state)[0][0])
 
-    x0 = jnp.array([0.15, 0.3])
-    g = np.asarray(jax.jit(jax.grad(f))(x0))
-    f = jax.jit(f)
+    x0 = np.array([0.15, 0.3])
+    g = np.asarray(jax.jit(jax.grad(f))(jnp.asarray(x0)))
+
+    def solved(x):
+        tt = t.copy()
+        tt[1, 0, 0], tt[2, 0, 0] = x
+        return np.log(m.solve(tt).welfare_hat[0])
+
     h = 1e-6
-    fd = np.array([(f(x0 + h * e) - f(x0 - h * e)) / (2 * h) for e in np.eye(2)])
+    fd = np.array([(solved(x0 + h * e) - solved(x0 - h * e)) / (2 * h) for e in np.eye(2)])
     assert np.allclose(g, fd, rtol=1e-6, atol=1e-10)
+
+
+def test_roundabout_production_tends_to_the_one_sector_model():
+    """The IO variant (4N unknowns, main_io.m) solves a zero shock to all hats 1 and, as the
+    value-added share beta -> 1, gives the baseline model's welfare (same numeraire)."""
+    w, t = small_world(4), small_tariffs(4)
+    io = ts.bind_model(w, "ilms2025", closure="fixed", value_added_share=1.0 - 1e-7)
+    assert np.abs(io.solve(np.zeros(w.flows.shape)).welfare_hat - 1).max() < 1e-10
+    a = io.solve(t)
+    b = ts.bind_model(w, "ilms2025", closure="fixed", numeraire="wage").solve(t)
+    assert np.abs(a.welfare_hat - b.welfare_hat).max() < 1e-5
+    assert np.abs(a.welfare_hat - 1).max() > 1e-3
+    half = ts.bind_model(w, "ilms2025", closure="fixed", value_added_share=0.49).solve(t)
+    assert np.abs(half.welfare_hat - b.welfare_hat).max() > 1e-3   # IO links matter
 
 
 # ----------------------------------------------------------------------------- strategy

@@ -15,8 +15,14 @@ rest-of-world closed-form optimal tariff on the US), ``optimal_and_retaliation``
 (both closed forms, the authors' panel 4 of Table 2). Revenue recycling, the
 variants (:data:`VARIANTS`) and the deficit closure are options, so "the lump-sum
 rebate" is ``scenario("ustr", variant="lump_sum")``. The numerical optimum and the
-Nash war go through the model-agnostic strategy layer
-(:func:`numerical_optimal_tariff`, :func:`nash_war`).
+Nash war go through the model-agnostic strategy layer, which sits above this module::
+
+    ts.optimal_tariff(paper_model(), "USA", structure="uniform", bounds=(0, 1))      # exact optimum
+    ts.nash_tariffs(paper_model(), ["USA", "CHN", "CAN", "MEX", "JPN"], structure="uniform", bounds=(0, 1))
+
+Bound the rates at 100%: beyond it welfare is not concave in a country's own tariff
+(for the US it rises again between 100% and 200%, as its wage and hence its deficit,
+fixed as a share of world income, grow), and L-BFGS-B then steps to the upper corner.
 
 References
 ----------
@@ -113,29 +119,6 @@ def scenario(name: str = "ustr", variant: str = "baseline", **options: Any) -> P
     return PaperScenario(name=name, variant=variant, tariffs=t, equilibrium=m.solve(t))
 
 
-def numerical_optimal_tariff(model: BoundModel | None = None, country: str = "USA", **kwargs: Any):
-    """The exact optimal uniform tariff of ``country`` through :func:`tariffsim.strategy.optimal_tariff`
-    (exact gradients by implicit differentiation; bounds 0-100% unless given: see :func:`nash_war`
-    on why not wider)."""
-    from ..strategy import optimal_tariff
-
-    m = paper_model() if model is None else model
-    return optimal_tariff(m, country, structure="uniform", bounds=kwargs.pop("bounds", (0.0, 1.0)), **kwargs)
-
-
-def nash_war(players=("USA", "CHN", "CAN", "MEX", "JPN"), model: BoundModel | None = None, **kwargs: Any):
-    """A Nash tariff war (iterated uniform best responses, Ossa 2014) among ``players``; the other
-    countries keep zero tariffs. Not in the paper: its "optimal retaliation" is the closed form.
-
-    Rates are bounded at 100% by default: beyond it welfare is not concave in a country's own
-    tariff (for the US it rises again between 100% and 200%, as its wage and hence its
-    deficit, fixed as a share of world income, grow), so a bound that wide invites corners."""
-    from ..strategy import nash_tariffs
-
-    m = paper_model() if model is None else model
-    return nash_tariffs(m, list(players), structure="uniform", bounds=kwargs.pop("bounds", (0.0, 1.0)), **kwargs)
-
-
 # --------------------------------------------------------------------------- tables
 def _row(eq: ILMSEquilibrium, country: str) -> dict[str, float]:
     k = eq.regions.index(country)
@@ -201,6 +184,5 @@ def table10(groups=None) -> dict[str, dict[str, dict[str, float]]]:
     return out
 
 
-__all__ = ["EU_AUTHORS", "PaperScenario", "SCENARIOS", "VARIANTS", "nash_war", "numerical_optimal_tariff",
-           "paper_model", "paper_world", "scenario", "scenario_tariffs", "table10", "table_rows",
+__all__ = ["EU_AUTHORS", "PaperScenario", "SCENARIOS", "VARIANTS", "paper_model", "paper_world", "scenario", "scenario_tariffs", "table10", "table_rows",
            "us_balanced_deficits"]
