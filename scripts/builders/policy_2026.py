@@ -7,7 +7,8 @@ never copied. Tables written (``us_tariff_actions_2026.<table>``):
   ``s122_exempt``, ``s232_annex_1a|1b|1c|2|3`` (metals annex regime, entry dates 2026-04-06 / 2026-06-08),
   ``s232_pharma``, ``s232_polysilicon``, ``s232_semis``, ``s301fl_excl_full|aircraft|pharma`` (forced-labor
   Annex II Part A; 'Ex' lines counted as full), ``s301_brazil_exempt`` (June proposal), ``s338_alcohol|dairy|
-  motor_vehicles``.
+  motor_vehicles``, ``ieepa_exempt_budgetlab_dated`` (the tracker's IEEPA exempt union, each line dated by the
+  Annex II revision that first lists it).
 - ``fl_tiers``: forced-labor Section 301 tier of each covered economy (ISO3, tier, rate, rule).
 - ``usmca_shares``: share of 2024-weighted US imports of each HS10 from Canada / Mexico entered under USMCA
   (SPI S/S+), annual 2024, annual 2025, and the Budget Lab default ``since`` window (value-weighted average of
@@ -73,13 +74,38 @@ def _lists(d: Path, d25: Path) -> pl.DataFrame:
         _lst(d / "s122_exempt_products_2026.csv", "s122_exempt"), annex,
         _lst(d / "s232_pharma_products_2026.csv", "s232_pharma"), poly,
         _lst(d25 / "s232_semiconductors_2026.csv", "s232_semis"), fl,
-        _lst(d / "s301_brazil_exempt_proposed_2026-06.csv", "s301_brazil_exempt"), s338,
+        _lst(d / "s301_brazil_exempt_proposed_2026-06.csv", "s301_brazil_exempt"), s338, _budgetlab_dated(d25),
     ]
     out = pl.concat(parts)
     bad = out.filter(~pl.col("hts_code").str.contains(r"^\d{2}(\d{2}){0,4}$"))
     if bad.height:
         raise ValueError(f"2026 product lists: malformed HTS codes {bad['hts_code'].head(5).to_list()}")
     return out.unique(subset=["list", "hts_code", "effective_date"], keep="first", maintain_order=True)
+
+
+def _budgetlab_dated(d25: Path) -> pl.DataFrame:
+    """The tracker's IEEPA exempt union (``ieepa_exempt_products_budgetlab_hs10.csv``) with each line dated by the
+    Annex II revision that first lists it, as the tracker's HTS revisions see them: the April 2025 Annex II from
+    the start; the electronics lines of the 2025-04-11 memorandum from HTS revision rev_11 (2025-04-11; the legal
+    effect is retroactive to 2025-04-05); the agricultural and fertiliser lines (ch. 1-24, 31) first listed in
+    the amended Annex II of 2025-11-14 from 2025-11-13; every other line (ITA prefixes, Berman ch. 49/97, ch. 98) from the start."""
+    union = _lst(d25 / "ieepa_exempt_products_budgetlab_hs10.csv", "ieepa_exempt_budgetlab_dated")
+
+    def covered(path: Path) -> pl.Series:
+        codes = set(pl.read_csv(path, infer_schema_length=0)["hts_code"].str.replace_all(r"\.", "").to_list())
+        return pl.Series([any(c[:k] in codes for k in (2, 4, 6, 8, 10)) for c in union["hts_code"]])
+
+    apr = covered(d25 / "ieepa_annex_ii_exempt_apr2025.csv")
+    el = covered(d25 / "ieepa_exempt_electronics_apr11.csv")
+    nov = covered(d25 / "ieepa_annex_ii_exempt_nov2025.csv")
+    # The November amendment added agricultural products (ch. 1-24) and fertilisers (ch. 31); other lines of the
+    # amended list that the April transcription (720 HS10) lacks were in the original Annex II (e.g. ch. 29).
+    ag = [int(c[:2]) <= 24 or c[:2] == "31" for c in union["hts_code"]]
+    D = pl.lit(None, pl.Date)
+    when = (pl.when(pl.Series(apr)).then(D)
+            .when(pl.Series(el)).then(pl.lit("2025-04-11").str.to_date())
+            .when(pl.Series(nov) & pl.Series(ag)).then(pl.lit("2025-11-13").str.to_date()).otherwise(D))
+    return union.with_columns(when.alias("effective_date"))
 
 
 def _tiers(d: Path) -> pl.DataFrame:

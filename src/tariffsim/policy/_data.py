@@ -218,12 +218,15 @@ USMCA_COLUMNS = ("share_since_2025_07", "share_2025", "share_2024")
 
 
 @lru_cache(maxsize=8)
-def usmca_row_shares(column: str) -> np.ndarray:
+def usmca_row_shares(column: str, fill: str = "zero") -> np.ndarray:
     """Per-row USMCA claim share (0 outside Canada and Mexico) from the product-level shares ``column``.
 
-    Lines without a measured share take the country's import-weighted mean share over the lines that have one
-    (Budget Lab fills unmatched lines the same way at the country level).
+    Lines without a measured share (no DataWeb imports in the window) get ``fill``: ``"zero"`` (the tracker:
+    ``coalesce(usmca_share, 0)`` in ``06_calculate_rates.R`` step 7, i.e. no USMCA claim) or ``"mean"`` (the
+    country's import-weighted mean share over the lines that have one).
     """
+    if fill not in ("zero", "mean"):
+        raise DataError(f"usmca_row_shares: fill must be 'zero' or 'mean', got {fill!r}")
     b = base()
     t = read_table("us_tariff_actions_2026", "usmca_shares").select("hs10", "partner", pl.col(column).alias("s"))
     out = np.zeros(b.value_usd.size)
@@ -238,8 +241,8 @@ def usmca_row_shares(column: str) -> np.ndarray:
         sh[j["h"].to_numpy()] = j["s"].cast(pl.Float64).to_numpy()
         v = sh[b.h_idx[rows]]
         ok = ~np.isnan(v)
-        fill = float(np.average(v[ok], weights=b.value_usd[rows][ok])) if ok.any() else 0.0
-        out[rows] = np.clip(np.where(ok, v, fill), 0.0, 1.0)
+        mean = float(np.average(v[ok], weights=b.value_usd[rows][ok])) if ok.any() and fill == "mean" else 0.0
+        out[rows] = np.clip(np.where(ok, v, mean), 0.0, 1.0)
     out.flags.writeable = False
     return out
 
@@ -249,7 +252,7 @@ MFN_CONVENTIONS = ("budgetlab", "realised_2024")
 
 
 @lru_cache(maxsize=4)
-def mfn_budgetlab_rows(usmca_column: str = "share_since_2025_07") -> np.ndarray:
+def mfn_budgetlab_rows(usmca_column: str = "share_since_2025_07", usmca_fill: str = "zero") -> np.ndarray:
     """Per-row MFN rate as the Budget Lab tracker measures it (its ``base_rate`` after steps 6c and 7).
 
     ``base_rate = statutory ad valorem column-1 rate`` (``helpers.R::parse_rate``: "Free" = 0, a simple percentage
@@ -269,7 +272,7 @@ def mfn_budgetlab_rows(usmca_column: str = "share_since_2025_07") -> np.ndarray:
         keep["exemption_share"].cast(pl.Float64).to_numpy()
     hs2 = b.prefixes[2].astype(np.int64)
     pref = share[b.p_idx, hs2[b.h_idx]]
-    usmca = usmca_row_shares(usmca_column)
+    usmca = usmca_row_shares(usmca_column, usmca_fill)
     camx = np.isin(b.p_idx, [pos[c] for c in ("CAN", "MEX") if c in pos])
     out = adval[b.h_idx] * np.where(camx, 1.0 - usmca, 1.0 - pref)
     out.flags.writeable = False

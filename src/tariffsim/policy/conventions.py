@@ -9,9 +9,12 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
 
 - MFN: the tracker's base rate (ad valorem column-1 rate, specific/compound rates counted as 0, times 1 - the HS2 x
   partner FTA/GSP preference share; Canada/Mexico times 1 - USMCA claim share).
-- IEEPA exemptions: the tracker's HTS10 union over every Annex II revision (``ieepa_exempt_budgetlab``).
+- IEEPA exemptions: the tracker's HTS10 exempt union (``ieepa_exempt_budgetlab``), each line from the date of the
+  Annex II revision that first lists it as the tracker's HTS revisions see it (``ieepa_exempt_budgetlab_dated``:
+  the 2025-04-11 electronics lines from HTS rev_11 of 2025-04-11, the 2025-11-14 agricultural additions from
+  2025-11-13).
 - USMCA claim shares by HTS10 for Canada and Mexico: value-weighted over the monthly DataWeb files 2025-07 ..
-  2026-02 (``usmca_shares.mode: since``).
+  2026-02 (``usmca_shares.mode: since``); lines without a measured share claim none (``coalesce(., 0)``).
 - IEEPA duties end with the ruling (*Learning Resources v. Trump*, 2026-02-20): last day 2026-02-19, as the State
   of Tariffs series (the tracker's ``ieepa_invalidation_policy_date``).
 - Section 338 Canada from 2026-08-22 (CBP, after the 19-21 August suspension of Proc. 11056; the published series
@@ -41,10 +44,15 @@ class Convention:
     Parameters
     ----------
     name, description : identification.
-    exempt_list : IEEPA product exemptions, ``"budgetlab"`` or ``"annex_ii"`` (EO 14257 Annex II of April 2025 plus
-        the dated amendments in the data).
+    exempt_list : IEEPA product exemptions: ``"budgetlab_dated"`` (the tracker's union, each line from its Annex II
+        revision's date), ``"budgetlab"`` (the union on every date) or ``"annex_ii"`` (EO 14257 Annex II of April
+        2025 plus the dated amendments in the data).
+    electronics_from : first day of the 2025-04-11 electronics exemption (legally retroactive to 2025-04-05; the
+        tracker's HTS revision rev_11 carries it from 2025-04-11).
     usmca : ``"share_since_2025_07"``, ``"share_2025"``, ``"share_2024"`` (HTS10 claim shares) or ``"flat_2025"``
         (one share per country: Canada 0.67, Mexico 0.68).
+    usmca_fill : share given to Canadian/Mexican lines without a measured claim share: ``"zero"`` (the tracker's
+        ``coalesce(usmca_share, 0)``) or ``"mean"`` (the country's import-weighted mean share).
     ieepa_last_day : last day IEEPA duties apply (2026-02-19: void from the ruling; 2026-02-23: CBP collection).
     s338_start : first day of Section 338 on Canada.
     pharma_start : first day of Section 232 pharmaceuticals.
@@ -61,8 +69,10 @@ class Convention:
 
     name: str
     description: str
-    exempt_list: str = "budgetlab"
+    exempt_list: str = "budgetlab_dated"
+    electronics_from: date = D("2025-04-11")
     usmca: str = "share_since_2025_07"
+    usmca_fill: str = "zero"
     ieepa_last_day: date = D("2026-02-19")
     s338_start: date = D("2026-08-22")
     pharma_start: date = D("2026-09-29")
@@ -71,6 +81,8 @@ class Convention:
     mfn: str = "budgetlab"
 
     def __post_init__(self) -> None:
+        if self.usmca_fill not in ("zero", "mean"):
+            raise ScenarioError(f"convention {self.name}: unknown usmca_fill {self.usmca_fill!r}; known: zero, mean")
         if self.mfn not in ("budgetlab", "realised_2024"):
             raise ScenarioError(f"convention {self.name}: unknown mfn {self.mfn!r}; known: budgetlab, realised_2024")
         if self.mfn == "budgetlab" and self.usmca == "flat_2025":
@@ -80,17 +92,23 @@ class Convention:
 FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("budgetlab", "Budget Lab tracker definitions (default): its exempt list, HTS10 USMCA claim shares "
+    Convention("budgetlab", "Budget Lab tracker definitions (default): its exempt list by revision date, its MFN "
+               "base rate, HTS10 USMCA claim shares "
                "2025-07..2026-02, IEEPA void from the ruling, S338 from 2026-08-22, pharma 232 from 2026-09-29"),
     Convention("annex-ii-flat-usmca", "EO 14257 Annex II as published (plus dated amendments) and one USMCA share "
                "per country (CA 0.67, MX 0.68), MFN from 2024 realised duties: tariffsim's 2025 default",
-               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024"),
+               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024", electronics_from=D("2025-04-05")),
+    Convention("budgetlab-union", "as budgetlab, but the tracker's exempt union on every date and the electronics "
+               "exemption from its legal 2025-04-05 (the tracker code of 2026-05)", exempt_list="budgetlab",
+               electronics_from=D("2025-04-05")),
     Convention("cbp-collection", "as budgetlab, but IEEPA duties until CBP stopped collecting (entries to "
                "2026-02-23) and pharma 232 from 2026-07-31 (Proc. 11020 Annex III companies)",
                ieepa_last_day=D("2026-02-23"), pharma_start=D("2026-07-31")),
     Convention("proclamation-dates", "as budgetlab, but Section 338 from the proclamations' original 2026-08-19 "
                "and pharma 232 from 2026-07-31", s338_start=D("2026-08-19"), pharma_start=D("2026-07-31")),
     Convention("usmca-2024", "as budgetlab, with 2024 (pre-tariff) USMCA claim shares", usmca="share_2024"),
+    Convention("usmca-mean-fill", "as budgetlab, but lines without a measured USMCA share take the country's mean "
+               "share instead of 0", usmca_fill="mean"),
     Convention("semis-all-lines", "as budgetlab, with Section 232 semiconductors on every note 39 line",
                semis="all"),
     Convention("realised-mfn", "as budgetlab, but the MFN layer is the statutory column-1 rate with specific "

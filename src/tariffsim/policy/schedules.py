@@ -314,8 +314,9 @@ class Schedule:
     @cached_property
     def _cache(self) -> MeasureCache:
         c = self.convention
-        usmca = (flat_usmca_row_shares(FLAT_USMCA_2025) if c.usmca == "flat_2025" else usmca_row_shares(c.usmca))
-        mfn = mfn_budgetlab_rows(c.usmca) if c.mfn == "budgetlab" else None
+        usmca = (flat_usmca_row_shares(FLAT_USMCA_2025) if c.usmca == "flat_2025"
+                 else usmca_row_shares(c.usmca, c.usmca_fill))
+        mfn = mfn_budgetlab_rows(c.usmca, c.usmca_fill) if c.mfn == "budgetlab" else None
         return MeasureCache(usmca, mfn)
 
     def check_date(self, d: Any) -> date:
@@ -460,7 +461,8 @@ class _Sub:
         self.value_usd = b.value_usd[rows]
 
 
-EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab"}
+EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab",
+                "budgetlab_dated": "list:ieepa_exempt_budgetlab_dated"}
 
 
 @lru_cache(maxsize=16)
@@ -472,6 +474,9 @@ def _timeline(conv: Convention) -> tuple[Entry, ...]:
         if conv.exempt_list != "annex_ii":
             new = EXEMPT_LISTS[conv.exempt_list]
             m = replace(m, exclude_products=tuple(new if c == ANNEX_II[0] else c for c in m.exclude_products))
+        if m.name == "ieepa-recip-exempt-electronics" and m.start != conv.electronics_from:
+            m = replace(m, start=conv.electronics_from,
+                        note=f"from {conv.electronics_from} (convention {conv.name}: HTS revision date)")
         out.append(replace(e, measure=m))
     return tuple(out)
 
