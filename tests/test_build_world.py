@@ -215,7 +215,8 @@ def test_catalog_and_in_memory_worlds_give_identical_ge_results(files, tmp_path,
     monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
     refresh()
     try:
-        mem = build_world("oecd-icio", files["icio"], year=YEAR_ICIO, name="fx_icio_2020", save=True)
+        assert ts.build_world is build_world  # the public name
+        mem = ts.build_world("oecd-icio", files["icio"], year=YEAR_ICIO, name="fx_icio_2020", save=True)
         cat = ts.load_world("fx_icio_2020")
         for a in ("flows", "tariffs", "theta", "value_added_share", "io_share", "final_demand_share"):
             assert np.array_equal(getattr(mem, a), getattr(cat, a)), a
