@@ -220,6 +220,7 @@ def test_catalog_and_in_memory_worlds_give_identical_ge_results(files, tmp_path,
         cat = ts.load_world("fx_icio_2020")
         for a in ("flows", "tariffs", "theta", "value_added_share", "io_share", "final_demand_share"):
             assert np.array_equal(getattr(mem, a), getattr(cat, a)), a
+        assert cat.meta["provenance"] == mem.meta["provenance"] and cat.meta["license"] == mem.meta["license"]
         shock = dict(importer="USA", exporter="JPN", add=0.24)
         e1 = ts.solve(mem, tariffs=mem.tariffs_with(**shock))
         e2 = ts.solve(cat, tariffs=cat.tariffs_with(**shock))
