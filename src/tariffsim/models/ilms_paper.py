@@ -5,7 +5,7 @@ Each scenario is the tariff array of the authors' code (``main_baseline.m``,
 
     >>> from tariffsim.models import ilms_paper
     >>> eq = ilms_paper.scenario("ustr").equilibrium            # Table 1, case 1
-    >>> round(100 * (eq.welfare_hat[eq.regions.index("USA")] - 1), 2)
+    >>> round(float(100 * (eq.welfare_hat[eq.regions.index("USA")] - 1)), 2)
     1.13
 
 Scenarios (:data:`SCENARIOS`): ``ustr`` (USTR tariffs, no retaliation), ``optimal``
