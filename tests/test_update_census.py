@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import socket
 import sys
 import threading
 import urllib.parse
@@ -20,7 +23,10 @@ import pytest
 
 from tariffsim.data import catalog as catalog_fn, read_table
 from tariffsim.data import census as C
+from tariffsim.data import refresh as refresh_catalog
 from tariffsim.data import update as U
+from tariffsim.data import update_commit
+from tariffsim.data.update_http import Offline
 from tariffsim.errors import DataError
 
 FAST = U.RetryPolicy(attempts=3, backoff=0.0, max_wait=0.0, timeout=5.0)
@@ -81,9 +87,9 @@ class FakeCensus:
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CENSUS_API_KEY", raising=False)
-    U._catalog.refresh()
+    refresh_catalog()
     yield tmp_path / "home"
-    U._catalog.refresh()
+    refresh_catalog()
 
 
 def _snapshot(home: Path) -> dict[str, str]:
@@ -149,7 +155,7 @@ def test_update_loads_imports_and_exports_into_catalog_with_provenance(home, mon
     assert t["endpoint"].endswith("/intltrade/imports/hs") and "COMM_LVL=HS10" in t["query"]
     assert t["retrieved_at"] and t["rows"] == imp.height and t["months"] == [1, 2]
     assert t["sha256"] == hashlib.sha256((home / t["file"]).read_bytes()).hexdigest()
-    assert t["file"] == "us_trade_census_2024/imports_hs10.parquet"
+    assert re.fullmatch(r"us_trade_census_2024/v\d{8}T\d{6}Z-[0-9a-f]{8}/imports_hs10\.parquet", t["file"])
     everything = (home / "manifest.json").read_text() + "".join(p.read_text() for p in (home / "cache").rglob("*.json"))
     assert "SECRETKEY123" not in everything  # the key never reaches disk
     assert res.rows == {"imports_hs10": 12, "exports_hs10": 4}
@@ -191,7 +197,7 @@ def test_answers_are_cached_and_refresh_skips_the_cache(home):
     run(FakeCensus(), exports=False)
 
     def offline(url, timeout):
-        raise U.Offline("[Errno -3] Temporary failure in name resolution")
+        raise Offline("[Errno -3] Temporary failure in name resolution")
 
     res = run(offline, exports=False)  # every page comes from the cache
     assert res.record["requests_from_network"] == 0
@@ -231,7 +237,7 @@ def test_failure_while_committing_rolls_back(home, monkeypatch):
     def broken(home_, manifest):
         raise OSError("disk full")
 
-    monkeypatch.setattr(U, "_write_manifest", broken)
+    monkeypatch.setattr(update_commit, "_write_manifest", broken)
     with pytest.raises(OSError, match="disk full"):
         run(FakeCensus(), months="1-2", exports=False)
     assert _snapshot(home) == before
@@ -240,14 +246,16 @@ def test_failure_while_committing_rolls_back(home, monkeypatch):
 
 def test_concurrent_update_is_refused(home):
     home.mkdir(parents=True)
-    (home / ".update.lock").write_text("123")
-    with pytest.raises(DataError, match="another update is running"):
+    (home / ".update.lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    with pytest.raises(DataError, match=f"another update is running \\(pid {os.getpid()} on "):
         run(FakeCensus(), exports=False)
+    assert _snapshot(home) == {".update.lock": hashlib.sha256((home / ".update.lock").read_bytes()).hexdigest()}
 
 
 def test_status_flags_a_modified_file(home):
     run(FakeCensus(), exports=False)
-    path = home / "us_trade_census_2024" / "imports_hs10.parquet"
+    rec = json.loads((home / "manifest.json").read_text())["us_trade_census_2024"]
+    path = home / rec["tables"]["imports_hs10"]["file"]
     path.write_bytes(path.read_bytes() + b"x")
     row = U.data_status().filter(pl.col("name") == "us_trade_census_2024").row(0, named=True)
     assert row["integrity"] == "modified"

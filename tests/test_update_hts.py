@@ -24,7 +24,10 @@ import pytest
 
 from tariffsim.data import read_table
 from tariffsim.data import hts as H
+from tariffsim.data import refresh as refresh_catalog
 from tariffsim.data import update as U
+from tariffsim.data import update_hts as UH
+from tariffsim.data.catalog import bundled_manifest
 from tariffsim.errors import DataError
 
 FAST = U.RetryPolicy(attempts=2, backoff=0.0, max_wait=0.0, timeout=5.0)
@@ -106,14 +109,14 @@ class FakeHTS:
 @pytest.fixture()
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
-    U._catalog.refresh()
+    refresh_catalog()
     yield tmp_path / "home"
-    U._catalog.refresh()
+    refresh_catalog()
 
 
 @pytest.fixture()
 def no_bundled_ch99(monkeypatch):
-    monkeypatch.setattr(U, "_bundled_chapter99", lambda: None)
+    monkeypatch.setattr(UH, "_bundled_chapter99", lambda: None)
 
 
 def _snapshot(home: Path) -> dict[str, str]:
@@ -206,7 +209,7 @@ def test_update_current_release_loads_mfn_and_chapter99_with_provenance(home, no
     fake = FakeHTS(RELEASE_A)
     res = U.update_hts(base_url="https://hts.usitc.gov/reststop", transport=fake, retry=FAST, sleep=NOSLEEP)
     assert res.dataset == "hts_2025htsrev19"
-    assert fake.calls[0].endswith("/currentRelease") and len(fake.calls) == 1 + len(U.HTS_RANGES)
+    assert fake.calls[0].endswith("/currentRelease") and len(fake.calls) == 1 + len(UH.HTS_RANGES)
     assert all("format=JSON" in u for u in fake.calls[1:])
     mfn = read_table("hts_2025htsrev19", "mfn_hs8")
     assert mfn.filter(pl.col("hs8") == "87032301")["adval_rate"].item() == pytest.approx(0.025)
@@ -241,7 +244,7 @@ def test_second_release_is_diffed_against_the_first(home, tmp_path, no_bundled_c
 
 def test_rates_only_bundled_baseline_is_used_and_said(home, monkeypatch):
     base = H.chapter99_from_table(pl.DataFrame({"hs8": ["99030273"], "general_rate_text": ["10%"]}))
-    monkeypatch.setattr(U, "_bundled_chapter99", lambda: ("hts_2025_mfn.mfn_hs8 (bundled)", base))
+    monkeypatch.setattr(UH, "_bundled_chapter99", lambda: ("hts_2025_mfn.mfn_hs8 (bundled)", base))
     res = update_current()
     assert res.record["baseline"] == "hts_2025_mfn.mfn_hs8 (bundled)"
     assert "no description" in res.notes[0] and "compared general only" in res.notes[0]
@@ -250,7 +253,7 @@ def test_rates_only_bundled_baseline_is_used_and_said(home, monkeypatch):
 
 
 def test_real_bundled_schedule_is_found_as_baseline_when_present(home):
-    found = U._bundled_chapter99()
+    found = UH._bundled_chapter99()
     if found is None:
         pytest.skip("bundled data carries no Chapter 99 lines")
     label, ch = found
@@ -260,7 +263,7 @@ def test_real_bundled_schedule_is_found_as_baseline_when_present(home):
 def test_update_matches_bundled_mfn_columns(home, no_bundled_ch99):
     update_current()
     try:
-        bundled = U._catalog._bundled_manifest()["hts_2025_mfn"]["tables"]["mfn_hs8"]["columns"]
+        bundled = bundled_manifest()["hts_2025_mfn"]["tables"]["mfn_hs8"]["columns"]
     except KeyError:
         pytest.skip("no bundled hts_2025_mfn.mfn_hs8")
     assert set(bundled) <= set(read_table("hts_2025htsrev19", "mfn_hs8").columns)
@@ -314,7 +317,7 @@ def test_offline_by_default_status_and_diff_never_open_a_socket(home, tmp_path, 
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    U._catalog.refresh()
+    refresh_catalog()
     assert "hts_2025htsrev19" in U.data_status()["name"].to_list()
     assert U.schedule_diff(partner="JPN").table.height == 2
     assert read_table("hts_2025htsrev19", "chapter99").height == 4

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tariffsim.errors import DataError
-from tariffsim.data.update import Offline, Response, RetryPolicy, fetch_json, get, redact, urllib_transport
+from tariffsim.data.update_http import Offline, Response, RetryPolicy, fetch_json, get, redact, urllib_transport
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_wait=5.0, timeout=5.0)
 

@@ -235,3 +235,16 @@ def test_bundled_us_japan_trade_2024_matches_census_totals():
     jpn = ustr.filter(pl.col("iso3") == "JPN")
     assert abs(jpn["imports_usd_m"][0] / 1e3 - 148.2) < 0.1
     assert abs(jpn["exports_usd_m"][0] / 1e3 - 79.7) < 0.1
+
+
+def test_from_arrays_without_labels_numbers_regions_and_sectors():
+    f = np.ones((3, 3, 2))
+    f[0, 1, 1] = 5.0
+    w = World.from_arrays(flows=f)
+    assert w.regions == ("R0", "R1", "R2") and w.sectors == ("S0", "S1")
+    assert w.flows[w.index("R0"), w.index("R1"), w.sector_index("S1")[0]] == 5.0
+    assert World.from_arrays(regions=["USA", "JPN", "ROW"], flows=f).sectors == ("S0", "S1")
+    with pytest.raises(DataError, match=r"flows: expected a 3-D array \(exporter, importer, sector\), got shape \(3, 3\)"):
+        World.from_arrays(flows=np.ones((3, 3)))
+    with pytest.raises(DataError, match="flows: not an array"):
+        World.from_arrays(flows=[[[1.0]], [[1.0], [2.0]]])

@@ -22,7 +22,7 @@ EXPORTS: dict[str, str] = {
     "catalog": "tariffsim.data.catalog",
     "dataset_info": "tariffsim.data:info",
     "list_datasets": "tariffsim.data:list_datasets",
-    "load_world": "tariffsim.data:load_world",
+    "load_world": "tariffsim.models.baseline:load_world",
     "read_world_files": "tariffsim.data:read_world_files",
     "read_table": "tariffsim.data:read_table",
     "user_data_dir": "tariffsim.data.catalog:user_data_dir",

@@ -11,13 +11,31 @@ FinalDemandClippedWarning)``).
 
 from __future__ import annotations
 
+import re
+
+#: Every line boundary ``str.splitlines`` knows, with the blanks around it.
+_LINE_BREAKS = re.compile(r"\s*(?:\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029])\s*")
+
+
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def show_code(code: object) -> str:
+    """A code as it should appear in a message: plain when unambiguous (``HOM``,
+    ``C10-12``), else its ``repr`` (``'HOM '``, ``''``, ``'HOM, FOR'``), so blanks,
+    separators and invisible characters in a code are never lost."""
+    text = str(code)
+    return text if _PLAIN_CODE.fullmatch(text) else repr(text)
+
 
 class TariffsimError(Exception):
     """Base class of every error tariffsim raises on purpose."""
 
     def __init__(self, message: str) -> None:
-        # Keep messages one line: the CLI prints str(err) as is.
-        super().__init__(" ".join(str(message).split()))
+        # Keep messages one line (the CLI prints str(err) as is): line breaks and the
+        # blanks around them become one space. Other whitespace is kept, so a code
+        # shown with repr (``'HOM  '``) reads as it is.
+        super().__init__(_LINE_BREAKS.sub(" ", str(message)).strip())
 
 
 class DataError(TariffsimError, ValueError):
@@ -66,6 +84,7 @@ class ScheduledDateWarning(TariffsimWarning):
 
 
 __all__ = [
+    "show_code",
     "TariffsimError",
     "DataError",
     "ScenarioError",

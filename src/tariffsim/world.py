@@ -34,7 +34,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .errors import DataError, FinalDemandClippedWarning
+from .errors import DataError, FinalDemandClippedWarning, show_code
 
 SHARE_TOL = 1e-6
 IO_NEG_TOL = 1e-3
@@ -79,7 +79,7 @@ def _check_finite(name: str, arr: np.ndarray, labels: Sequence[Sequence[str]]) -
 
 
 def _label(idx: tuple[int, ...], labels: Sequence[Sequence[str]]) -> str:
-    return "(" + ", ".join(str(labels[d][k]) for d, k in enumerate(idx)) + ")"
+    return "(" + ", ".join(show_code(labels[d][k]) for d, k in enumerate(idx)) + ")"
 
 
 def derive_final_demand_share(
@@ -131,8 +131,8 @@ class World:
     def from_arrays(
         cls,
         *,
-        regions: Sequence[str],
-        sectors: Sequence[str],
+        regions: Sequence[str] | None = None,
+        sectors: Sequence[str] | None = None,
         flows: np.ndarray,
         tariffs: np.ndarray | None = None,
         theta: np.ndarray | float = 4.0,
@@ -145,12 +145,28 @@ class World:
     ) -> "World":
         """Validate and freeze arrays into a World.
 
+        ``regions`` and ``sectors`` are the codes along the axes of ``flows``
+        (exporter, importer, sector). Left out, they default to ``R0, R1, ...`` and
+        ``S0, S1, ...`` by position: convenient for arrays built in NumPy, but a
+        labelled world (ISO3 codes, sector codes) is what tables, reports and
+        ``tariffs_with(importer="USA")`` read best.
+
+        >>> import numpy as np
+        >>> World.from_arrays(flows=np.ones((2, 2, 1))).regions
+        ('R0', 'R1')
+
         Raises :class:`DataError` naming the offending entry on: wrong shapes,
         non-finite values, negative flows, tariffs <= -1, non-zero own tariffs,
         theta <= 0, value-added shares outside (0, 1], IO + value-added shares
         not summing to one (1e-6), a country with no absorption or no output,
         duplicate or blank codes.
         """
+        if regions is None or sectors is None:
+            shape = _shape("flows", flows)
+            if len(shape) != 3:
+                raise DataError(f"flows: expected a 3-D array (exporter, importer, sector), got shape {shape}")
+            regions = tuple(f"R{k}" for k in range(shape[0])) if regions is None else regions
+            sectors = tuple(f"S{k}" for k in range(shape[2])) if sectors is None else sectors
         regions = _check_codes("regions", regions)
         sectors = _check_codes("sectors", sectors)
         n, s = len(regions), len(sectors)
@@ -183,7 +199,7 @@ class World:
         _check_finite("theta", theta_arr, (sectors,))
         if (theta_arr <= 0).any():
             k = int(np.nonzero(theta_arr <= 0)[0][0])
-            raise DataError(f"theta: trade elasticity must be > 0, got {theta_arr[k]} for sector {sectors[k]}")
+            raise DataError(f"theta: trade elasticity must be > 0, got {theta_arr[k]} for sector {show_code(sectors[k])}")
 
         has_io = io_share is not None
         if value_added_share is None:
@@ -225,9 +241,9 @@ class World:
         output = flows.sum(axis=(1, 2))
         for k in range(n):
             if absorption[k] <= 0:
-                raise DataError(f"flows: country {regions[k]} buys nothing (zero total absorption)")
+                raise DataError(f"flows: country {show_code(regions[k])} buys nothing (zero total absorption)")
             if output[k] <= 0:
-                raise DataError(f"flows: country {regions[k]} sells nothing (zero total output)")
+                raise DataError(f"flows: country {show_code(regions[k])} sells nothing (zero total output)")
 
         if final_demand_share is not None:
             alpha_given = _as_array("final_demand_share", final_demand_share, (n, s))
@@ -252,12 +268,12 @@ class World:
             bad = np.abs(sums - 1) > SHARE_TOL
             if bad.any():
                 k = int(np.nonzero(bad)[0][0])
-                raise DataError(f"final_demand_share: sums to {sums[k]:.8f}, not 1, for country {regions[k]}")
+                raise DataError(f"final_demand_share: sums to {sums[k]:.8f}, not 1, for country {show_code(regions[k])}")
 
         income = _income(flows, tariffs, va)
         for k in range(n):
             if not income[k] > 0:
-                raise DataError(f"flows: country {regions[k]} has non-positive income {income[k]:.6g} (value added + tariff revenue + deficit)")
+                raise DataError(f"flows: country {show_code(regions[k])} has non-positive income {income[k]:.6g} (value added + tariff revenue + deficit)")
 
         if sector_names is not None:
             if isinstance(sector_names, (str, bytes)) or not isinstance(sector_names, Iterable):
@@ -515,6 +531,14 @@ def _as_array(name: str, x, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
+def _shape(name: str, x) -> tuple[int, ...]:
+    """Shape of an array-like, or :class:`DataError` (ragged lists, non-numeric)."""
+    try:
+        return tuple(np.shape(x))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: not an array ({str(exc).splitlines()[0][:120]})") from None
+
+
 def _theta_array(theta, s: int) -> np.ndarray:
     """One trade elasticity per sector from a scalar or an (S,) array (not yet range-checked)."""
     try:
@@ -534,4 +558,4 @@ def _check_tariffs(name: str, t: np.ndarray, labels) -> None:
     diag = t[np.arange(n), np.arange(n), :]
     if np.abs(diag).max() > 0:
         k = int(np.nonzero(np.abs(diag).max(axis=1) > 0)[0][0])
-        raise DataError(f"{name}: own tariff of {labels[0][k]} on itself must be 0")
+        raise DataError(f"{name}: own tariff of {show_code(labels[0][k])} on itself must be 0")

@@ -35,7 +35,24 @@ def user_data_dir() -> Path:
     return Path(os.environ.get("TARIFFSIM_HOME", Path.home() / ".local" / "share" / "tariffsim"))
 
 
-def _read_manifest(folder: Path) -> dict:
+def quote_identifier(name: str) -> str:
+    """``name`` as a DuckDB quoted identifier (``"..."`` with inner quotes doubled).
+
+    Dataset and table names come from ``manifest.json`` files a user can edit: they
+    reach SQL only through this (or :func:`quote_literal`), so a crafted name is just
+    an odd name, never SQL.
+    """
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as a DuckDB string literal (``'...'`` with inner quotes doubled; DuckDB has no backslash escapes)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def read_manifest(folder: Path) -> dict:
+    """The ``manifest.json`` of a catalog folder (``{}`` if none), validated: dataset names map to records
+    whose ``tables`` map each table to ``{"file": ...}``."""
     path = folder / "manifest.json"
     if not path.exists():
         return {}
@@ -48,16 +65,22 @@ def _read_manifest(folder: Path) -> dict:
     if not isinstance(m, dict):
         raise DataError(f"{path}: manifest must map dataset names to records, got {type(m).__name__}")
     for name, rec in m.items():
+        if not name or "\x00" in name:
+            raise DataError(f"{path}: dataset name {name!r} is empty or contains a NUL character")
         tables = rec.get("tables") if isinstance(rec, dict) else None
         if not isinstance(tables, dict) or not all(isinstance(t, dict) and isinstance(t.get("file"), str) for t in tables.values()):
             raise DataError(f"{path}: dataset {name!r}: record needs 'tables' mapping each table to {{'file': ...}}")
+        for table, t in tables.items():
+            f = Path(t["file"])
+            if f.is_absolute() or ".." in f.parts:
+                raise DataError(f"{path}: dataset {name!r}, table {table!r}: file {t['file']!r} must lie inside the catalog folder")
     return m
 
 
 def manifest() -> dict[str, dict]:
     """Attribution records of every dataset: bundled, overridden by user updates."""
-    out = dict(_bundled_manifest())
-    for name, rec in _read_manifest(user_data_dir()).items():
+    out = dict(bundled_manifest())
+    for name, rec in read_manifest(user_data_dir()).items():
         rec = dict(rec)
         rec["_root"] = str(user_data_dir())
         out[name] = rec
@@ -65,8 +88,9 @@ def manifest() -> dict[str, dict]:
 
 
 @lru_cache(maxsize=1)
-def _bundled_manifest() -> dict[str, dict]:
-    m = _read_manifest(BUNDLED_DIR)
+def bundled_manifest() -> dict[str, dict]:
+    """Attribution records of the datasets shipped with the package (cached)."""
+    m = read_manifest(BUNDLED_DIR)
     for rec in m.values():
         rec["_root"] = str(BUNDLED_DIR)
     return m
@@ -134,17 +158,19 @@ def query(sql: str, params: list | None = None) -> pl.DataFrame:
 def refresh() -> None:
     """Drop the cached connection and manifest (after an update)."""
     _LOCAL.con = None
-    _bundled_manifest.cache_clear()
+    bundled_manifest.cache_clear()
 
 
 def _attach(con: duckdb.DuckDBPyConnection) -> None:
+    """One schema per dataset, one view per table; every name and path is quoted (never spliced in raw)."""
     for name, rec in manifest().items():
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+        schema = quote_identifier(name)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for table, tinfo in rec["tables"].items():
             path = Path(rec["_root"]) / tinfo["file"]
-            if path.exists():
-                p = str(path).replace("'", "''")
-                con.execute(f"CREATE OR REPLACE VIEW \"{name}\".\"{table}\" AS SELECT * FROM read_parquet('{p}')")
+            if path.is_file():
+                con.execute(f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(table)} AS "
+                            f"SELECT * FROM read_parquet({quote_literal(str(path))})")
 
 
 def list_datasets() -> pl.DataFrame:

@@ -138,7 +138,7 @@ def parse_page(payload: Any, page: Page, *, source: str = "api.census.gov") -> p
 
     Raises :class:`DataError` on any unexpected shape: not a list of lists, a
     missing variable, a row of the wrong length, a commodity code that is not
-    10 digits, a value that is not an integer, or a row of another month.
+    10 digits, a value that is not an integer or is negative, or a row of another month.
     """
     if isinstance(payload, (bytes, str)):
         try:
@@ -173,9 +173,13 @@ def parse_page(payload: Any, page: Page, *, source: str = "api.census.gov") -> p
         for var, col in page.flow.values:
             v = row[pos[var]]
             try:
-                cols[col].append(int(v) if v not in (None, "") else 0)
+                val = int(v) if v not in (None, "") else 0
             except (TypeError, ValueError):
                 raise DataError(f"{where}: row {k}: {var} value {v!r} is not an integer") from None
+            if val < 0:   # trade values and duties are never negative: a malformed answer
+                raise DataError(f"{where}: row {k}: {var} value {v!r} is negative (country {cols['cty_code'][-1]!r}, "
+                                f"code {code!r}); nothing was written")
+            cols[col].append(val)
     df = pl.DataFrame(cols, schema={"cty_code": pl.Utf8, "cty_name": pl.Utf8, "hs10": pl.Utf8,
                                     **{c: pl.Int64 for _, c in page.flow.values}})
     return df.with_columns(
@@ -193,7 +197,7 @@ def combine(frames: Sequence[pl.DataFrame], flow: Flow) -> pl.DataFrame:
     dup = df.select(["month", "cty_code", "hs10"]).is_duplicated()
     if dup.any():
         r = df.filter(dup).row(0, named=True)
-        raise DataError(f"{flow.name}: duplicate record month {r['month']}, country {r['cty_code']}, code {r['hs10']}")
+        raise DataError(f"{flow.name}: duplicate record month {r['month']}, country {r['cty_code']!r}, code {r['hs10']!r}")
     return df.sort(["month", "cty_code", "hs10"])
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from .. import safe_load
-from ..errors import DataError
+from ..errors import DataError, show_code
 from ..world import World
 from .catalog import dataset_record, read_table
 
@@ -33,8 +33,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 # Worlds whose shipped final-demand shares do not match their flows exactly: the
-# loader re-solves the baseline equilibrium with the shipped shares (as Caliendo
-# and Parro do for 1993), so the returned World is an exact equilibrium.
+# model layer re-solves the baseline equilibrium with the shipped shares (as Caliendo
+# and Parro do for 1993), so the World it uses is an exact equilibrium.
 _REBASE = {"world_io_7x44_2017"}
 
 
@@ -102,7 +102,7 @@ def world_from_tables(tables: Mapping[str, pl.DataFrame], *, name: str, meta: Ma
     if neg.any():
         r = int(np.nonzero(neg)[0][0])
         row = flows_df.row(r, named=True)
-        raise DataError(f"flows: negative value_usd_mn {row['value_usd_mn']} at row {r + 1} ({row['exporter']} -> {row['importer']}, sector {row['sector']})")
+        raise DataError(f"flows: negative value_usd_mn {row['value_usd_mn']} at row {r + 1} ({show_code(row['exporter'])} -> {show_code(row['importer'])}, sector {show_code(row['sector'])})")
 
     if "regions" in t:
         regions = tuple(t["regions"]["code"].cast(pl.Utf8).to_list())
@@ -134,12 +134,18 @@ def world_from_tables(tables: Mapping[str, pl.DataFrame], *, name: str, meta: Ma
     )
 
 
-def load_world(name: str, *, rebase: bool | None = None) -> World:
-    """Load a bundled (or updated) world dataset by name, or a folder of the user's tidy files.
+def rebases_by_default(name: str) -> bool:
+    """Whether dataset ``name`` ships final-demand shares that do not match its flows
+    exactly, so that the model layer should re-solve its baseline before use
+    (:func:`tariffsim.models.baseline.load_world` does; a folder of the user's files: no)."""
+    return name in _REBASE and not Path(name).exists()
 
-    ``rebase`` (default: on for datasets whose shipped final-demand shares do not
-    match their flows) re-solves the baseline equilibrium at the data's own
-    tariffs and deficits, so that a zero shock gives all hats = 1 exactly.
+
+def load_world(name: str) -> World:
+    """Load a bundled (or updated) world dataset by name, or a folder of the user's tidy files, as shipped.
+
+    Nothing is solved here. ``tariffsim.load_world`` (:func:`tariffsim.models.baseline.load_world`)
+    also re-solves the baseline of datasets listed by :func:`rebases_by_default`.
     """
     p = Path(name)
     if p.suffix == "" and not p.exists():
@@ -151,16 +157,8 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
         # --- ossa2014 hook (issue 11): the model's own parameters travel in World.meta ---
         if "sigma" in rec["tables"] or "lambda" in rec["tables"]:
             meta.update(_model_parameters(name, rec, tables))
-        w = world_from_tables(tables, name=name, meta=meta)
-        do_rebase = (name in _REBASE) if rebase is None else rebase
-    else:
-        w = read_world_files(p)
-        do_rebase = bool(rebase)
-    if do_rebase:
-        from ..models.ge import rebase_world
-
-        w = rebase_world(w)
-    return w
+        return world_from_tables(tables, name=name, meta=meta)
+    return read_world_files(p)
 
 
 def _model_parameters(name: str, rec: Mapping, tables: Mapping[str, pl.DataFrame]) -> dict:

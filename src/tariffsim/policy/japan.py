@@ -177,7 +177,8 @@ def ntb_aves(*, prices: Mapping[str, tuple[float, str]] | None = None,
 
 def _world(world: Any) -> Any:
     if world is None:
-        from ..data import load_world
+        # the rebased world, as tariffsim.load_world gives it (pass world= to stay in the policy layer)
+        from ..models.baseline import load_world
 
         world = load_world("world_io_7x44_2017")
     for r in ("USA", "JPN"):

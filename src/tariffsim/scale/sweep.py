@@ -238,7 +238,7 @@ class SweepGrid(BaseModel):
 # --------------------------------------------------------------------------- one chunk (runs on a worker)
 @lru_cache(maxsize=4)
 def _world(name: str):
-    from ..data import load_world
+    from ..models.baseline import load_world
 
     return load_world(name)
 

@@ -93,7 +93,7 @@ def deal_section(world: World | None = None, dates: Sequence[Any] | None = None,
 
     t0 = time.perf_counter()
     if world is None:
-        from ..data import load_world
+        from ..models.baseline import load_world
 
         world = load_world("world_io_7x44_2017")
     if dates is None:
