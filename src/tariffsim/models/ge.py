@@ -59,13 +59,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConvergenceError, DataError, ScenarioError
+from ..errors import ConvergenceError, DataError, ScenarioError, show_code
 from ..solve.anderson import anderson
 from ..solve.implicit import attach_root, dense_tangent, neumann_tangent
 from ..solve.roots import fixed_point, neumann_solve, newton_root
 from ..world import World
 from .base import BoundModel, register_model
-from .ge_certify import LSE_SWITCH, Certificate, certify, check_feasible
+from .ge_certify import LSE_SWITCH, certify, check_feasible
 
 jax.config.update("jax_enable_x64", True)
 
@@ -498,7 +498,8 @@ def make_params(world: World, tariffs=None, *, closure: str | None = "fixed", de
         raise DataError("tariffs: non-finite value")
     if (t1 <= -1).any():
         i, j, s = (int(v[0]) for v in np.nonzero(t1 <= -1))
-        raise DataError(f"tariffs: rate {t1[i, j, s]:.4g} <= -100% for {world.regions[i]} -> {world.regions[j]}, sector {world.sectors[s]}")
+        raise DataError(f"tariffs: rate {t1[i, j, s]:.4g} <= -100% for {show_code(world.regions[i])} -> "
+                        f"{show_code(world.regions[j])}, sector {show_code(world.sectors[s])}")
     n = world.n_regions
     if np.abs(t1[np.arange(n), np.arange(n), :]).max() > 0:
         raise DataError("tariffs: a country's tariff on itself must be 0")
