@@ -14,34 +14,35 @@ Fréchet ``theta = eps/0.67`` and pass-through ``phi_j = 1 + phi~_j`` with
 Equilibrium in the unknowns ``w_hat, L_hat`` (and ``E_hat``, eliminated below)::
 
     lambda'[i,j] = lambda[i,j] (w_hat_i / L_hat_i^psi)^-eps (1+t[i,j])^(-eps phi_j)
-                   / sum_k lambda[k,j] (w_hat_k / L_hat_k^psi)^-eps (1+t[k,j])^(-eps phi_j)   (gravity, paper eq. 6)
-    P_hat_j      = (E_hat_j / w_hat_j)^(1 - phi_j) (sum_k lambda[k,j] (...)^-eps (...))^(-1/eps)   (price index, eq. 7)
-    X'[i,j]      = lambda'[i,j] E'_j / (1 + t[i,j]),   R'_j = sum_i t[i,j] X'[i,j]          (flows, tariff revenue)
-    w_hat_i L_hat_i Y_i = sum_j (1-nu_j) X'[i,j] + nu_i sum_k X'[k,i]                       (income = sales, eq. 8)
+                   / sum_k lambda[k,j] (w_hat_k / L_hat_k^psi)^-eps (1+t[k,j])^(-eps phi_j)   (gravity, l.301-303)
+    P_hat_j      = (E_hat_j / w_hat_j)^(1 - phi_j) (sum_k lambda[k,j] (...)^-eps (...))^(-1/eps)   (price index, l.309)
+    X'[i,j]      = lambda'[i,j] E'_j / (1 + t[i,j]),   R'_j = sum_i t[i,j] X'[i,j]          (flows, revenue, l.311-312)
+    w_hat_i L_hat_i Y_i = sum_j (1-nu_j) X'[i,j] + nu_i sum_k X'[k,i]                       (income = sales, l.329)
     E'_j         = R'_j + w_hat_j L_hat_j Y_j + T_j (sum_k w_hat_k L_hat_k Y_k / sum_k Y_k)   (budget, deficits fixed
-                                                                                            as a share of world income, eq. 9)
-    L_hat_i      = (tau_hat_i w_hat_i / P_hat_i)^kappa                                       (labour supply, eq. 5)
+                                                                                            as a share of world income, l.338)
+    L_hat_i      = (tau_hat_i w_hat_i / P_hat_i)^kappa                                       (labour supply, l.342)
 
 with the income-tax relief ``tau_hat_i = 1 / (1 - R'_i / Y'_i)`` (revenue cuts the
 labour-income tax; ``revenue="income_tax"``, the default) or ``tau_hat = 1``
-(``revenue="lump_sum"``). The budget is linear in ``E'`` given ``(w, L)``:
+(``revenue="lump_sum"``; l.314-322). The budget is linear in ``E'`` given ``(w, L)``:
 ``E'_j = (Y'_j + T_j s) / (1 - r_j)`` with ``r_j = sum_i lambda'[i,j] t/(1+t)``, so the
 kernel solves 2N equations. One labour-market condition is redundant (Walras);
-the authors replace the last by the numeraire ``sum_i E_i (P_hat_i - 1) = 0``.
-Welfare (eq. 10, the indirect utility of a worker-consumer with GHH-type
-disutility of labour, as coded)::
+the authors replace the last by the numeraire ``sum_i E_i (P_hat_i - 1) = 0`` (l.330).
+Welfare (the indirect utility of a worker-consumer with disutility of labour, as
+coded, l.346-347)::
 
     delta_i = E_i / (E_i - kappa (1 - tau_i) Y_i / (1 + kappa)),  tau_i = R'_i / Y'_i  (0 with lump sum)
     W_hat_i = delta_i E_hat_i / P_hat_i + (1 - delta_i) w_hat_i L_hat_i / P_hat_i
 
-Optimal uniform tariff of country i, others passive (eq. 12)::
+Optimal uniform tariff of country i, others passive (l.161-162)::
 
     t*_i = 1 / ((1 + delta_i eps) phi_i - 1),
     delta_i = sum_{j != i} X[i,j] (1-nu_j) (1 - lambda[i,j]) / ((1 - nu_i) (E_i - X[i,i]))
 
-(:func:`closed_form_optimal_tariff`). The paper's equation numbers follow the
-JIE version's section 2 as cited in the replication package; the equations
-themselves are transcribed from the code, which is what the published tables use.
+(:func:`closed_form_optimal_tariff`). Line numbers (l.) are those of
+``main_baseline.m`` in the replication package, from which the equations are
+transcribed: the code is what produced the published tables. The JIE article's text
+was not accessible here, so its equation numbers are not given (docs/ilms2025.md).
 
 Variants (``main_baseline.m``, ``main_io.m``, ``main_deficit.m``), as options of
 :func:`bind`: Eaton-Kortum (``nu=0`` gives ``phi = 1``), ``eps=8`` (psi and phi
@@ -157,7 +158,7 @@ def make_params(X: np.ndarray, nu: np.ndarray, *, eps: float, kappa: float, psi:
 
 # --------------------------------------------------------------------------- pure math
 def calc_trade(log_p: jnp.ndarray, p: ILMSParams) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Gravity (eq. 6): new shares ``lambda'`` and ``log S_j = log sum_k lambda[k,j] p_hat_k^-eps (1+t)^(-eps phi_j)``,
+    """Gravity (l.301-303): new shares ``lambda'`` and ``log S_j = log sum_k lambda[k,j] p_hat_k^-eps (1+t)^(-eps phi_j)``,
     with ``log p_hat_i`` the exporter's effective price change."""
     a = -p.eps * log_p[:, None] - p.eps * p.phi[None, :] * jnp.log1p(p.t1)
     has = p.lam > 0
@@ -169,7 +170,7 @@ def calc_trade(log_p: jnp.ndarray, p: ILMSParams) -> tuple[jnp.ndarray, jnp.ndar
 
 
 def calc_log_price_index(log_e_hat, x, log_s, p: ILMSParams) -> jnp.ndarray:
-    """``log P_hat_j = (1 - phi_j)(log E_hat_j - log w_hat_j) - log S_j / eps`` (eq. 7)."""
+    """``log P_hat_j = (1 - phi_j)(log E_hat_j - log w_hat_j) - log S_j / eps`` (l.309)."""
     return (1.0 - p.phi) * (log_e_hat - x) - log_s / p.eps
 
 
@@ -225,7 +226,7 @@ def _residual(z, p: ILMSParams, lump_sum: bool, io: bool, numeraire: str):
 
 
 def _outcomes(z, p: ILMSParams, lump_sum: bool, io: bool) -> dict:
-    """Welfare (eq. 10) and the reported changes at the solution ``z``."""
+    """Welfare (l.346-347) and the reported changes at the solution ``z``."""
     q = _parts(z, p, lump_sum, io)
     P = jnp.exp(q["lp"])
     tau = jnp.zeros_like(q["revenue"]) if lump_sum else q["revenue"] / q["income1"]
@@ -344,7 +345,6 @@ def equilibrium(p: ILMSParams, z0: jnp.ndarray, lump_sum: bool, io: bool, numera
     return ILMSSolution(z, _outcomes(z, p, lump_sum, io)["welfare"], res, it)
 
 
-_equilibrium_jit = jax.jit(equilibrium, static_argnames=("lump_sum", "io", "numeraire", "max_iter"))
 _forward_jit = jax.jit(solve_forward, static_argnames=("lump_sum", "io", "numeraire", "max_iter"))
 _outcomes_jit = jax.jit(_outcomes, static_argnames=("lump_sum", "io"))
 
@@ -454,8 +454,8 @@ class ILMSEquilibrium:
 
 # --------------------------------------------------------------------------- closed forms
 def export_supply_delta(X: np.ndarray, nu: np.ndarray, *, base: str = "expenditure") -> np.ndarray:
-    """``delta_i = sum_{j!=i} X[i,j](1-nu_j)(1-lambda[i,j]) / ((1-nu_i)(E_i - X[i,i]))`` (main_baseline.m l.167);
-    ``base="income"`` uses ``Y_i - X[i,i]`` in the denominator, as the code's Table 2 panel 4 (l.252)."""
+    """``delta_i = sum_{j!=i} X[i,j](1-nu_j)(1-lambda[i,j]) / ((1-nu_i)(E_i - X[i,i]))`` (main_baseline.m l.161);
+    ``base="income"`` uses ``Y_i - X[i,i]`` in the denominator, as the code's Table 2 panel 4 (l.237)."""
     X = np.asarray(X, dtype=float)
     E = X.sum(axis=0)
     lam = X / E[None, :]
@@ -465,8 +465,8 @@ def export_supply_delta(X: np.ndarray, nu: np.ndarray, *, base: str = "expenditu
 
 
 def closed_form_optimal_tariff(model: BoundModel, country: str = "USA", *, base: str = "expenditure") -> float:
-    """Optimal uniform import tariff of ``country`` with passive partners, eq. (12):
-    ``t* = 1 / ((1 + delta eps) phi - 1)`` evaluated at the bound model's baseline."""
+    """Optimal uniform import tariff of ``country`` with passive partners:
+    ``t* = 1 / ((1 + delta eps) phi - 1)`` evaluated at the bound model's baseline (l.161-162)."""
     o = model.options
     i = model.world.index(country)
     X = np.asarray(model.world.flows[:, :, 0])
@@ -475,7 +475,7 @@ def closed_form_optimal_tariff(model: BoundModel, country: str = "USA", *, base:
 
 
 def closed_form_retaliation(model: BoundModel, country: str = "USA") -> float:
-    """The rest of the world's optimal tariff on ``country`` (main_baseline.m l.186-194): eq. (12) for the
+    """The rest of the world's optimal tariff on ``country`` (main_baseline.m l.184-194): the closed form for the
     rest aggregated to one region, ``1 / ((1 + delta_rest eps) phi_rest - 1)``, with delta from the
     two-region aggregate (denominator ``Y - X_rest,rest``, as coded)."""
     o = model.options

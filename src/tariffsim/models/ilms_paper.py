@@ -99,7 +99,7 @@ def scenario_tariffs(model: BoundModel, name: str, *, country: str = "USA") -> n
         raise ScenarioError(f"ilms2025 scenario must be one of {', '.join(SCENARIOS)}, got {name!r}")
     if name in ("optimal", "optimal_and_retaliation"):
         t = np.zeros(w.flows.shape)
-        # Table 2 panel 4 evaluates delta over income Y - X_ii instead of E - X_ii (main_baseline.m l.252)
+        # Table 2 panel 4 evaluates delta over income Y - X_ii instead of E - X_ii (main_baseline.m l.237)
         t[:, k, 0] = closed_form_optimal_tariff(model, country, base="income" if name == "optimal_and_retaliation"
                                                 else "expenditure")
         t[k, k, 0] = 0.0
