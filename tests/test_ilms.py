@@ -154,6 +154,22 @@ def test_zero_shock_gives_all_hats_one():
             assert np.abs(a - 1).max() < 1e-10
 
 
+def test_balanced_closure_rebases_to_zero_deficits():
+    """closure="balanced": the zero-deficit equilibrium becomes the baseline (its flows balance
+    country by country in model income), and a zero shock then leaves every hat at 1."""
+    from tariffsim.models.ilms_data import calc_income
+
+    w = small_world()
+    m = ts.bind_model(w, "ilms2025", closure="balanced")
+    X = np.asarray(m.world.flows[:, :, 0])
+    E, Y = X.sum(axis=0), calc_income(X, np.asarray(w.meta["ilms_nu"]))
+    assert np.abs(E - Y).max() < 1e-9 * E.max()
+    assert np.abs(np.asarray(w.flows[:, :, 0]).sum(axis=0) - calc_income(np.asarray(w.flows[:, :, 0]),
+                                                                            np.asarray(w.meta["ilms_nu"]))).max() > 1e-2
+    eq = m.solve(np.zeros(w.flows.shape))
+    assert np.abs(eq.welfare_hat - 1).max() < 1e-10
+
+
 def test_homogeneity_numeraire_and_units():
     """Real outcomes do not depend on the numeraire (price index vs wages) or on the money unit;
     nominal prices and wages move by one common factor."""
