@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -48,16 +44,7 @@ class _Parse(HTMLParser):
         self.stack.pop()
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "out"
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tariffsim.cli", "run", "--out", str(out)], capture_output=True,
-                          text=True, timeout=600, cwd=out.parent, env=env)
-    seconds = time.perf_counter() - t0
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc, seconds
+# ``default_run`` (the built-in scenario rendered once per session) is in conftest.py
 
 
 def test_default_run_writes_report_results_and_tables(default_run):

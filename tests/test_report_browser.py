@@ -13,8 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -26,13 +24,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="session")
-def default_report(tmp_path_factory):
-    """``tariffsim run`` of the built-in scenario, once per session: (output folder, results.json)."""
-    out = tmp_path_factory.mktemp("report") / "out"
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    proc = subprocess.run([sys.executable, "-m", "tariffsim.cli", "run", "--out", str(out)], capture_output=True,
-                          text=True, timeout=900, cwd=out.parent, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def default_report(default_run):
+    """The session's one render of the built-in scenario (conftest.py): (output folder, results.json)."""
+    out, _, _ = default_run
     return out, json.loads((out / "results.json").read_text())
 
 
