@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -54,22 +55,30 @@ BOUND_TOL = 1e-7   # a parameter this close to a bound counts as at it
 
 
 # ---------------------------------------------------------------- binding
-#: Bound models by World object and (model, closure, weights): binding may re-solve the
-#: baseline (balanced closure), so a second call on the same World reuses the first's.
-_BOUND: "weakref.WeakKeyDictionary[World, dict]" = weakref.WeakKeyDictionary()
+#: Recently bound models by World object and (model, closure, weights): binding may
+#: re-solve the baseline (balanced closure), so a second call on the same World reuses
+#: the first's. A small LRU (a bound model refers to its World, so a weak-keyed cache
+#: would never release it); holding the World keeps its ``id`` unique while cached.
+_BOUND: "OrderedDict[tuple[int, str, str, str], tuple[World, BoundModel]]" = OrderedDict()
+BOUND_CACHE_SIZE = 8
 
 
 def as_model(world: World | BoundModel, model: str, weights: str, closure: str) -> BoundModel:
-    """A :class:`BoundModel` from a World (bound here, cached per World) or an already bound model (used as is)."""
+    """A :class:`BoundModel` from a World (bound here, cached per World object) or an already bound model (used as is)."""
     if isinstance(world, BoundModel):
         return world
     if not isinstance(world, World):
         raise ScenarioError(f"expected a World or a BoundModel, got {type(world).__name__}")
-    d = _BOUND.setdefault(world, {})
-    key = (model, closure, weights)
-    if key not in d:
-        d[key] = bind_model(world, model, closure=closure, weights=weights)
-    return d[key]
+    key = (id(world), model, closure, weights)
+    hit = _BOUND.get(key)
+    if hit is not None and hit[0] is world:
+        _BOUND.move_to_end(key)
+        return hit[1]
+    bound = bind_model(world, model, closure=closure, weights=weights)
+    _BOUND[key] = (world, bound)
+    while len(_BOUND) > BOUND_CACHE_SIZE:
+        _BOUND.popitem(last=False)
+    return bound
 
 
 # ---------------------------------------------------------------- controls
