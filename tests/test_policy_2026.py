@@ -150,3 +150,13 @@ def test_metals_annex_usmca_relief_outside_steel_chapters():
     assert s232("budgetlab", server) == pytest.approx(0.25 * (1 - share), rel=1e-6)
     assert s232("annex-no-usmca", server) == pytest.approx(0.25, abs=1e-12)
     assert s232("budgetlab", STEEL) == s232("annex-no-usmca", STEEL) == pytest.approx(0.50, abs=1e-12)
+
+
+def test_computers_are_not_auto_parts_unless_literal_note_33g():
+    # HTS 8471.30.01 laptops: listed as a note 33(g) provision, but 9903.94.05 covers articles that are auto parts
+    # (tracker applicability share 0); the literal reading charges the 25% auto-parts duty from 2025-05-03
+    laptop = "8471300100"
+    s232 = lambda conv: float(builtin_schedule("latest", convention=conv).lookup(laptop, "CHN", "2025-09-16")
+                              ["s232_rate"][0])
+    assert s232("budgetlab") == 0.0
+    assert s232("auto-parts-literal") == pytest.approx(0.25, abs=1e-12)

@@ -21,6 +21,7 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
   steps on 2026-08-22); pharmaceuticals 232 from 2026-09-29 for all importers (the tracker's single date).
 - 2026 metals annexes I-A/I-B/III: Canadian and Mexican goods outside ch. 72/73/76 pay on the non-USMCA share
   (the tracker's step 7, ``s232_usmca_eligible`` refreshed for annex products).
+- Auto-parts 232: not on computers (heading 8471; the tracker's applicability share 0 for that note 33(g) line).
 - Section 232 semiconductors: only the HTS10 line meeting the note 39(b) performance bands (8471.80.4000; the
   tracker's interim binary ``semi_qualifying_shares`` of 2026-04-28).
 
@@ -57,6 +58,8 @@ class Convention:
     s338_start : first day of Section 338 on Canada.
     pharma_start : first day of Section 232 pharmaceuticals.
     semis : ``"qualifying"`` (8471.80.4000 only) or ``"all"`` (every line of the note 39 list).
+    auto_parts_8471 : ``"excluded"`` (heading 8471, computers, pays no auto-parts 232: the tracker's applicability
+        share 0 for the bare 8471 line of U.S. note 33(g)) or ``"included"`` (the literal note 33(g) enumeration).
     mfn : ``"budgetlab"`` (the tracker's base rate: statutory ad valorem column-1 rate, specific and compound rates
         counted as 0, times 1 - its HS2 x partner FTA/GSP preference share, Canada/Mexico times 1 - USMCA claim
         share; :func:`tariffsim.policy._data.mfn_budgetlab_rows`; needs HTS10 USMCA shares) or ``"realised_2024"``
@@ -79,8 +82,12 @@ class Convention:
     semis: str = "qualifying"
     annex_usmca: str = "claim_shares"
     mfn: str = "budgetlab"
+    auto_parts_8471: str = "excluded"
 
     def __post_init__(self) -> None:
+        if self.auto_parts_8471 not in ("excluded", "included"):
+            raise ScenarioError(f"convention {self.name}: unknown auto_parts_8471 {self.auto_parts_8471!r}; known: "
+                                "excluded, included")
         if self.usmca_fill not in ("zero", "mean"):
             raise ScenarioError(f"convention {self.name}: unknown usmca_fill {self.usmca_fill!r}; known: zero, mean")
         if self.mfn not in ("budgetlab", "realised_2024"):
@@ -113,6 +120,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                semis="all"),
     Convention("realised-mfn", "as budgetlab, but the MFN layer is the statutory column-1 rate with specific "
                "duties at their 2024 AVE and FTA partners at min(statutory, realised 2024)", mfn="realised_2024"),
+    Convention("auto-parts-literal", "as budgetlab, but the auto-parts 232 on every note 33(g) provision, "
+               "computers (heading 8471) included", auto_parts_8471="included"),
     Convention("annex-no-usmca", "as budgetlab, but the 2026 metals annexes charge Canadian/Mexican goods in full "
                "(no USMCA relief outside annex I-C)", annex_usmca="none"),
 )}

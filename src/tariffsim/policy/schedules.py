@@ -461,6 +461,9 @@ class _Sub:
         self.value_usd = b.value_usd[rows]
 
 
+#: Note 33(g) provisions whose trade is not auto parts (tracker applicability share 0): bare heading 8471.
+AUTO_PARTS_NOT_APPLICABLE = "8471"
+
 EXEMPT_LISTS = {"annex_ii": "list:ieepa_annex_ii_apr2025", "budgetlab": "list:ieepa_exempt_budgetlab",
                 "budgetlab_dated": "list:ieepa_exempt_budgetlab_dated"}
 
@@ -474,6 +477,11 @@ def _timeline(conv: Convention) -> tuple[Entry, ...]:
         if conv.exempt_list != "annex_ii":
             new = EXEMPT_LISTS[conv.exempt_list]
             m = replace(m, exclude_products=tuple(new if c == ANNEX_II[0] else c for c in m.exclude_products))
+        if conv.auto_parts_8471 == "excluded" and "list:s232_auto_parts" in m.products:
+            # U.S. note 33(g) lists bare heading 8471 among the provisions where auto parts may be classified, but
+            # the headings 9903.94.05/.06 cover articles that are such parts: computers are not (tracker
+            # resources/s232_auto_parts_applicability.csv, 8471 share 0, calibration of 2026-06-04).
+            m = replace(m, exclude_products=(*m.exclude_products, AUTO_PARTS_NOT_APPLICABLE))
         if m.name == "ieepa-recip-exempt-electronics" and m.start != conv.electronics_from:
             m = replace(m, start=conv.electronics_from,
                         note=f"from {conv.electronics_from} (convention {conv.name}: HTS revision date)")
