@@ -121,6 +121,7 @@ def war_tariffs(df) -> go.Figure:
                              hovertemplate=p + ", %{y}: %{x:.1f}%<extra></extra>"))
     groups = len(set(df["sector_group"].to_list())) if df.height else 1
     fig.update_layout(title="Trade war: tariffs chosen, by sector group", barmode="group", xaxis_title="percent",
+                      showlegend=True,
                       legend=dict(orientation="h", y=-0.2, yanchor="top"),
                       **{**_LAYOUT, "height": max(380, 40 * groups * max(1, len(players)) + 160),
                          "margin": dict(l=170, r=20, t=50, b=60)})
