@@ -127,7 +127,7 @@ class ILMSParams(NamedTuple):
 
 
 def calc_pass_through(nu: np.ndarray, *, theta: float = THETA, offset: float = 1.0) -> np.ndarray:
-    """``phi = offset + phi~`` with ``phi~ = (1 + theta) / ((1 - nu) theta) - 1/theta - 1`` (main_baseline.m l.64)."""
+    """``phi = offset + phi~`` with ``phi~ = (1 + theta) / ((1 - nu) theta) - 1/theta - 1`` (main_baseline.m l.60)."""
     nu = np.asarray(nu, dtype=float)
     return offset + (1.0 + theta) / ((1.0 - nu) * theta) - 1.0 / theta - 1.0
 
@@ -499,7 +499,7 @@ def closed_form_retaliation(model: BoundModel, country: str = "USA") -> float:
 
 def retaliation_tariffs(tariffs: np.ndarray, country: str, regions, rate: float | np.ndarray | None = None) -> np.ndarray:
     """Every partner's tariff on ``country``: ``rate`` (uniform), or reciprocal (``rate=None``:
-    ``t[country, j] = t[j, country]``, main_baseline.m l.214)."""
+    ``t[country, j] = t[j, country]``, main_baseline.m l.215)."""
     t = np.array(tariffs, dtype=float)
     k = list(regions).index(country)
     t[k, :, 0] = t[:, k, 0] if rate is None else rate

@@ -1,6 +1,6 @@
 """Data construction of Ignatenko, Macedoni, Lashkaripour and Simonovska (2025), as in their code.
 
-The replication package (``code/analysis/main_baseline.m``, lines 1-45) builds the
+The replication package (``code/analysis/main_baseline.m``, lines 1-39) builds the
 194-country baseline from BACI 2023 bilateral goods flows ``X[j, i]`` (exporter j,
 importer i, FOB, no self-flows) and WDI GDP ``Y_i``:
 
@@ -123,7 +123,7 @@ def calc_income(X: np.ndarray, nu: np.ndarray) -> np.ndarray:
 
 def ilms_world(world: World | None = None, *, gdp_usd: np.ndarray | None = None, country: str = "USA",
                nu_targets: Sequence[float] = NU_TARGETS) -> World:
-    """The authors' 194-country baseline as a one-sector World (``main_baseline.m`` l.1-45).
+    """The authors' 194-country baseline as a one-sector World (``main_baseline.m`` l.1-39).
 
     Parameters
     ----------
@@ -187,7 +187,7 @@ def dataset_gdp_usd(world: World) -> np.ndarray:
 
 def ustr_tariffs(world: World, *, importer: str = "USA", rates: dict[str, float] | None = None) -> np.ndarray:
     """(N, N, 1) tariffs with ``importer``'s April-2025 rates as used by the authors:
-    ``max(10%, announced)`` on every partner (``main_baseline.m`` l.52-58; the bundled
+    ``max(10%, announced)`` on every partner (``main_baseline.m`` l.45-52; the bundled
     table ``us_tariffs_2025``, column ``rate_used_in_model``)."""
     if rates is None:
         from ..data import read_table

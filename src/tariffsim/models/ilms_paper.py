@@ -147,7 +147,7 @@ def _difference(b: ILMSEquilibrium, a: ILMSEquilibrium, groups, welfare_mean: bo
 
 def us_balanced_deficits(model: BoundModel, country: str = "USA") -> np.ndarray:
     """Table 10's "balanced trade" deficits: each country's deficit less its imbalance with ``country``,
-    and zero for ``country`` (main_deficit.m l.88-89)."""
+    and zero for ``country`` (main_deficit.m l.78-79)."""
     X = np.asarray(model.world.flows[:, :, 0])
     k = model.world.index(country)
     E = X.sum(axis=0)
