@@ -103,6 +103,7 @@ class Certificate:
         return k, self.violations[k], self.where.get(k, "")
 
     def summary(self) -> str:
+        """One line: each condition's largest violation and where it occurs."""
         return "; ".join(f"{k} {v:.2e}" + (f" ({self.where[k]})" if self.where.get(k) else "")
                          for k, v in self.violations.items())
 
@@ -160,7 +161,7 @@ def certify(p, sol, regions: Sequence[str], sectors: Sequence[str]) -> Certifica
     put("flows", _rel(F - f_exp, f_exp), (R, R, S))
     Y1 = F.sum(axis=1)
     x_exp = np.einsum("njk,nk->nj", g["io"], Y1) + g["alpha"] * inc[:, None]
-    put("spending", _rel(X1 - x_exp, np.abs(X1).sum(axis=1, keepdims=True) + 0.0 * X1), (R, S))
+    put("spending", _rel(X1 - x_exp, np.broadcast_to(np.abs(X1).sum(axis=1, keepdims=True), X1.shape)), (R, S))
     wva = w * g["va0"]
     rev = np.einsum("inj,inj->n", g["t1"], F)
     put("income", _rel(inc - (wva + rev + g["d1"]), np.abs(wva) + np.abs(rev) + np.abs(g["d1"])), (R,))
