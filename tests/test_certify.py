@@ -276,3 +276,19 @@ def test_scenario_refuses_a_theta_scale_that_zeroes_every_elasticity():
     with pytest.raises(ScenarioError, match=r"model\.ge\.theta_scale: must be at least 0\.01"):
         parse_scenario("model: {ge: {theta_scale: 1.0e-300}}")
     assert parse_scenario("model: {ge: {theta_scale: 0.01}}").model.ge.theta_scale == 0.01
+
+
+def test_certificate_checks_the_market_the_solver_leaves_to_walras_law():
+    """Perturb a solved economy so only the tiny country's labour market (and what follows
+    from it) is off: the certificate names that market, whichever row the solver dropped."""
+    import jax
+    from tariffsim.models import ge
+
+    w = economy(3, 2, seed=5, theta=50.0, tiny=1e-9, tiny_at=2)
+    t = w.tariffs_with(importer="R1", add=0.25)
+    p = ge.make_params(w, t)
+    sol = jax.tree_util.tree_map(np.asarray, ge._equilibrium_jit(p, np.zeros(3), has_io=False, method="newton"))
+    assert ge.certify(p, sol, w.regions, w.sectors).max < 1e-9
+    bad = sol._replace(flows=sol.flows * np.where(np.arange(3) == 2, 1.27, 1.0)[:, None, None])
+    cert = ge.certify(p, bad, w.regions, w.sectors)
+    assert cert.violations["labour"] == pytest.approx(0.27, rel=1e-6) and cert.where["labour"] == "'R2'"
