@@ -29,7 +29,7 @@ import jax  # noqa: E402
 
 import tariffsim as ts  # noqa: E402
 from tariffsim.data import read_table  # noqa: E402
-from tariffsim.data.synthetic import synthetic_world  # noqa: E402
+from tariffsim.models.synthetic import synthetic_world  # noqa: E402
 from tariffsim.models import ge  # noqa: E402
 
 

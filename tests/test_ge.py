@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import tariffsim as ts
 from tariffsim.data import read_table
-from tariffsim.data.synthetic import synthetic_world
+from tariffsim.models.synthetic import synthetic_world
 from tariffsim.data.worlds import _dense
 from tariffsim.errors import ConvergenceError, DataError, ScenarioError
 from tariffsim.models import ge

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import tariffsim as ts
-from tariffsim.data.synthetic import synthetic_world
+from tariffsim.models.synthetic import synthetic_world
 from tariffsim.models import ge
 from tariffsim.models.base import bind_model
 from tariffsim.solve.implicit import attach_root, dense_tangent, neumann_tangent

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import tariffsim as ts
-from tariffsim.data.synthetic import synthetic_world
+from tariffsim.models.synthetic import synthetic_world
 from tariffsim.errors import CornerSolutionWarning, ScenarioError
 from tariffsim.models import ossa
 from tariffsim.models.base import bind_model

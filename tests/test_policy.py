@@ -15,7 +15,7 @@ import pytest
 import tariffsim as ts
 from tariffsim.errors import ScenarioError
 from tariffsim.policy import Measure, Schedule, builtin_schedule, etr, list_schedules, us_imports_2024
-from tariffsim.policy.japan import FX_JPY_PER_USD, fairness_table, japan_line_aves, ntb_aves
+from tariffsim.policy.japan import FX_JPY_PER_USD, japan_line_aves, ntb_aves
 from tariffsim.policy.to_world import sector_rates
 from tariffsim.policy.ustr import ustr_reciprocal_rate, ustr_table
 
@@ -192,7 +192,7 @@ def test_beef_usjta_rate_for_us_goods():
 
 
 def test_fairness_table_layout():
-    f = fairness_table(date="2025-09-16")
+    f = ts.fairness_table(date="2025-09-16")
     assert f.columns == ["measure", "usa_on_jpn", "jpn_on_usa", "weights", "note"]
     usta = f.filter(pl.col("measure") == "USTR formula")
     assert usta["usa_on_jpn"][0] == 0.24

@@ -105,13 +105,15 @@ def test_failed_run_leaves_no_partial_output(tmp_path, monkeypatch):
     assert not (tmp_path / "new").exists()
 
 
-def test_rerun_replaces_previous_output(tmp_path):
+def test_rerun_replaces_the_previous_outputs_and_keeps_user_files(tmp_path):
     scn = ROOT / "examples" / "user_world.yaml"
     out = tmp_path / "out"
     api.run_scenario(scn, out)
-    (out / "tables" / "stale.csv").write_text("old")
+    first = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    (out / "tables" / "mine.csv").write_text("a user's file")
     res = api.run_scenario(scn, out)
-    assert not (out / "tables" / "stale.csv").exists()
+    assert (out / "tables" / "mine.csv").read_text() == "a user's file"     # not listed in the run's manifest: kept
+    assert first <= {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
     assert {s.key for s in res.sections} >= {"summary", "counterfactuals", "war", "welfare", "methods"}
     assert res.section("war").tables["war_tariffs"]["tariff_pct"][0] > 0      # FOR's best reply is a positive tariff
 

@@ -47,7 +47,7 @@ EXPORTS: dict[str, str] = {
     "us_imports_2024": "tariffsim.policy:us_imports_2024",
     "ustr_reciprocal_rate": "tariffsim.policy:ustr_reciprocal_rate",
     "ustr_table": "tariffsim.policy:ustr_table",
-    "fairness_table": "tariffsim.policy:fairness_table",
+    "fairness_table": "tariffsim.models.baseline:fairness_table",
     "ntb_aves": "tariffsim.policy:ntb_aves",
     "japan_tariffs_to_world": "tariffsim.policy:japan_tariffs_to_world",
     # --- models

@@ -29,3 +29,18 @@ def load_world(name: str, *, rebase: bool | None = None) -> World:
     if rebases_by_default(name) if rebase is None else rebase:
         world = rebase_world(world)
     return world
+
+
+#: the world the US-Japan tables use when none is given
+DEFAULT_WORLD = "world_io_7x44_2017"
+
+
+def fairness_table(world: World | None = None, **kw):
+    """:func:`tariffsim.policy.japan.fairness_table` on ``world`` (default: ``load_world(DEFAULT_WORLD)``, rebased).
+
+    The policy layer takes the world as an argument; the default world is filled here, at the
+    data/model boundary, because loading it re-solves its baseline.
+    """
+    from ..policy.japan import fairness_table as _fairness_table
+
+    return _fairness_table(load_world(DEFAULT_WORLD) if world is None else world, **kw)

@@ -52,7 +52,7 @@ def synthetic_world(
     w = World.from_arrays(regions=names, sectors=sectors, flows=flows, tariffs=tariffs, theta=theta,
                           final_demand_share=alpha, name=f"synthetic-{n}x{s}{'-io' if io else ''}-{seed}", **kw)
     if equilibrium or balanced:
-        from ..models.ge import rebase_world
+        from .ge import rebase_world
 
         w = rebase_world(w, closure="balanced" if balanced else "fixed")
     return w

@@ -177,10 +177,8 @@ def ntb_aves(*, prices: Mapping[str, tuple[float, str]] | None = None,
 
 def _world(world: Any) -> Any:
     if world is None:
-        # the rebased world, as tariffsim.load_world gives it (pass world= to stay in the policy layer)
-        from ..models.baseline import load_world
-
-        world = load_world("world_io_7x44_2017")
+        raise DataError("pass world= (a World with USA and JPN, e.g. tariffsim.load_world('world_io_7x44_2017')); "
+                        "tariffsim.fairness_table() fills that default")
     for r in ("USA", "JPN"):
         if r not in world.regions:
             raise DataError(f"fairness_table: world {world.name!r} has no region {r}")
