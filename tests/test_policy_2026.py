@@ -160,3 +160,18 @@ def test_computers_are_not_auto_parts_unless_literal_note_33g():
                               ["s232_rate"][0])
     assert s232("budgetlab") == 0.0
     assert s232("auto-parts-literal") == pytest.approx(0.25, abs=1e-12)
+
+
+#: The Budget Lab at Yale, "State of U.S. Tariffs" daily statutory ETR (vintage 2026-08-24), percent (issue 14)
+PUBLISHED_ETR_PCT = {"2025-01-01": 2.68, "2025-04-10": 22.93, "2025-08-07": 16.05, "2025-09-16": 16.32,
+                     "2026-02-20": 7.25, "2026-02-24": 10.64, "2026-07-24": 10.99, "2026-12-01": 11.73}
+
+
+def test_headline_path_within_half_a_point_of_the_published_series():
+    # default convention (the tracker's definitions), schedule latest, 2024 import weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScheduledDateWarning)
+        t = etr("latest", list(PUBLISHED_ETR_PCT))
+    got = dict(zip((str(d) for d in t["date"]), t["etr"].to_list()))
+    gaps = {d: 100 * got[d] - p for d, p in PUBLISHED_ETR_PCT.items()}
+    assert all(abs(g) <= 0.5 for g in gaps.values()), gaps

@@ -7,8 +7,8 @@ never copied. Tables written (``us_tariff_actions_2026.<table>``):
   ``s122_exempt``, ``s232_annex_1a|1b|1c|2|3`` (metals annex regime, entry dates 2026-04-06 / 2026-06-08),
   ``s232_pharma``, ``s232_polysilicon``, ``s232_semis``, ``s301fl_excl_full|aircraft|pharma`` (forced-labor
   Annex II Part A; 'Ex' lines counted as full), ``s301_brazil_exempt`` (June proposal), ``s338_alcohol|dairy|
-  motor_vehicles``, ``ieepa_exempt_budgetlab_dated`` (the tracker's IEEPA exempt union, each line dated by the
-  Annex II revision that first lists it).
+  motor_vehicles``, ``ieepa_exempt_budgetlab_dated`` (the tracker's IEEPA exempt list pruned to the lines traceable to
+  Annex II, each dated by the Annex II revision that first lists it).
 - ``fl_tiers``: forced-labor Section 301 tier of each covered economy (ISO3, tier, rate, rule).
 - ``usmca_shares``: share of 2024-weighted US imports of each HS10 from Canada / Mexico entered under USMCA
   (SPI S/S+), annual 2024, annual 2025, and the Budget Lab default ``since`` window (value-weighted average of
@@ -84,11 +84,17 @@ def _lists(d: Path, d25: Path) -> pl.DataFrame:
 
 
 def _budgetlab_dated(d25: Path) -> pl.DataFrame:
-    """The tracker's IEEPA exempt union (``ieepa_exempt_products_budgetlab_hs10.csv``) with each line dated by the
-    Annex II revision that first lists it, as the tracker's HTS revisions see them: the April 2025 Annex II from
-    the start; the electronics lines of the 2025-04-11 memorandum from HTS revision rev_11 (2025-04-11; the legal
-    effect is retroactive to 2025-04-05); the agricultural and fertiliser lines (ch. 1-24, 31) first listed in
-    the amended Annex II of 2025-11-14 from 2025-11-13; every other line (ITA prefixes, Berman ch. 49/97, ch. 98) from the start."""
+    """The tracker's IEEPA exempt union (``ieepa_exempt_products_budgetlab_hs10.csv``, tracker @ 8315fff) pruned and
+    dated as the tracker's 2026-06 list (``scripts/prune_ieepa_exempt_untraceable.R`` of 2026-06-11 and
+    ``scripts/build_annex_ii_dates.R``, arifshehab/tariff-rate-tracker @ 9919812): keep only the lines traceable
+    (longest prefix) to the printed Annex II enumeration of U.S. note 2(v)(iii) — here the April 2025 Annex II, the
+    2025-04-11 electronics memorandum and the amended Annex II of 2025-11-14 — plus chapter 98 (note 2(v)(i)) and
+    the Berman-amendment chapters 49 and 97; the dropped lines are Section 232 programme members (handled by
+    stacking), chapter 88 civil aircraft (country-conditional, per-deal lists) and residue with no legal basis.
+    Each line counts from the revision that first lists it: the April list from the start, the electronics lines
+    from 2025-04-05 (the memorandum is retroactive), the agricultural and fertiliser lines (ch. 1-24, 31) of the
+    November list that the April list lacks from 2025-11-13; other lines of the amended list from the start (the
+    April transcription of 720 HS10 lines misses parts of the original Annex II, e.g. ch. 29)."""
     union = _lst(d25 / "ieepa_exempt_products_budgetlab_hs10.csv", "ieepa_exempt_budgetlab_dated")
 
     def covered(path: Path) -> pl.Series:
@@ -98,14 +104,14 @@ def _budgetlab_dated(d25: Path) -> pl.DataFrame:
     apr = covered(d25 / "ieepa_annex_ii_exempt_apr2025.csv")
     el = covered(d25 / "ieepa_exempt_electronics_apr11.csv")
     nov = covered(d25 / "ieepa_annex_ii_exempt_nov2025.csv")
-    # The November amendment added agricultural products (ch. 1-24) and fertilisers (ch. 31); other lines of the
-    # amended list that the April transcription (720 HS10) lacks were in the original Annex II (e.g. ch. 29).
-    ag = [int(c[:2]) <= 24 or c[:2] == "31" for c in union["hts_code"]]
+    chapter = union["hts_code"].str.slice(0, 2)
+    own = chapter.is_in(["98", "49", "97"])
+    ag = chapter.cast(pl.Int32).le(24) | (chapter == "31")
     D = pl.lit(None, pl.Date)
-    when = (pl.when(pl.Series(apr)).then(D)
-            .when(pl.Series(el)).then(pl.lit("2025-04-11").str.to_date())
-            .when(pl.Series(nov) & pl.Series(ag)).then(pl.lit("2025-11-13").str.to_date()).otherwise(D))
-    return union.with_columns(when.alias("effective_date"))
+    when = (pl.when(apr | own).then(D)
+            .when(el).then(pl.lit("2025-04-05").str.to_date())
+            .when(nov & ag).then(pl.lit("2025-11-13").str.to_date()).otherwise(D))
+    return union.with_columns(when.alias("effective_date")).filter(apr | el | nov | own)
 
 
 def _tiers(d: Path) -> pl.DataFrame:

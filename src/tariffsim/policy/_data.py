@@ -247,6 +247,22 @@ def usmca_row_shares(column: str, fill: str = "zero") -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1)
+def goods_row_mask() -> np.ndarray:
+    """True for base rows whose HS10 maps to a goods sector: every chapter but 98 (special classification
+    provisions, e.g. US goods returned) and 99 (Census estimate 9999.95).
+
+    The Budget Lab tracker weights its ETRs by Census 2024 imports by HS10 x country x GTAP sector
+    (``08_weighted_etr.R``); ``resources/hs10_gtap_crosswalk.csv`` maps chapters 98/99 to no GTAP sector, so those
+    flows are not in its weights (``budget_lab_gtap_imports_2024`` SOURCES.md: total $3,119bn).
+    """
+    b = base()
+    ch = b.prefixes[2]
+    out = ~np.isin(ch, ["98", "99"])[b.h_idx]
+    out.flags.writeable = False
+    return out
+
+
 #: MFN conventions: ``realised_2024`` (:attr:`Base.mfn_applied`) or ``budgetlab`` (:func:`mfn_budgetlab_rows`).
 MFN_CONVENTIONS = ("budgetlab", "realised_2024")
 

@@ -9,10 +9,9 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
 
 - MFN: the tracker's base rate (ad valorem column-1 rate, specific/compound rates counted as 0, times 1 - the HS2 x
   partner FTA/GSP preference share; Canada/Mexico times 1 - USMCA claim share).
-- IEEPA exemptions: the tracker's HTS10 exempt union (``ieepa_exempt_budgetlab``), each line from the date of the
-  Annex II revision that first lists it as the tracker's HTS revisions see it (``ieepa_exempt_budgetlab_dated``:
-  the 2025-04-11 electronics lines from HTS rev_11 of 2025-04-11, the 2025-11-14 agricultural additions from
-  2025-11-13).
+- IEEPA exemptions: the tracker's exempt list as pruned on 2026-06-11 to the lines traceable to the printed Annex II
+  enumeration (plus ch. 98, 49, 97), each line from the Annex II revision that first lists it
+  (``ieepa_exempt_budgetlab_dated``: electronics from 2025-04-05, the November agricultural lines from 2025-11-13).
 - USMCA claim shares by HTS10 for Canada and Mexico: value-weighted over the monthly DataWeb files 2025-07 ..
   2026-02 (``usmca_shares.mode: since``); lines without a measured share claim none (``coalesce(., 0)``).
 - IEEPA duties end with the ruling (*Learning Resources v. Trump*, 2026-02-20): last day 2026-02-19, as the State
@@ -21,6 +20,8 @@ The Budget Lab at Yale's tariff-rate tracker (``config/policy_params.yaml`` @ 04
   steps on 2026-08-22); pharmaceuticals 232 from 2026-09-29 for all importers (the tracker's single date).
 - 2026 metals annexes I-A/I-B/III: Canadian and Mexican goods outside ch. 72/73/76 pay on the non-USMCA share
   (the tracker's step 7, ``s232_usmca_eligible`` refreshed for annex products).
+- Weights: 2024 imports for consumption of goods (chapters 98 and 99 have no GTAP sector in the tracker's
+  crosswalk and are not in its weights).
 - Auto-parts 232: not on computers (heading 8471; the tracker's applicability share 0 for that note 33(g) line).
 - Section 232 semiconductors: only the HTS10 line meeting the note 39(b) performance bands (8471.80.4000; the
   tracker's interim binary ``semi_qualifying_shares`` of 2026-04-28).
@@ -45,11 +46,12 @@ class Convention:
     Parameters
     ----------
     name, description : identification.
-    exempt_list : IEEPA product exemptions: ``"budgetlab_dated"`` (the tracker's union, each line from its Annex II
-        revision's date), ``"budgetlab"`` (the union on every date) or ``"annex_ii"`` (EO 14257 Annex II of April
+    exempt_list : IEEPA product exemptions: ``"budgetlab_dated"`` (the tracker's 2026-06 list: its union pruned to
+        the lines traceable to Annex II, each from its Annex II revision's date), ``"budgetlab"`` (the tracker's
+        2026-05 union on every date) or ``"annex_ii"`` (EO 14257 Annex II of April
         2025 plus the dated amendments in the data).
-    electronics_from : first day of the 2025-04-11 electronics exemption (legally retroactive to 2025-04-05; the
-        tracker's HTS revision rev_11 carries it from 2025-04-11).
+    electronics_from : first day of the 2025-04-11 electronics exemption (retroactive to 2025-04-05; a later date
+        models a reading by HTS publication date, rev_11 of 2025-04-11).
     usmca : ``"share_since_2025_07"``, ``"share_2025"``, ``"share_2024"`` (HTS10 claim shares) or ``"flat_2025"``
         (one share per country: Canada 0.67, Mexico 0.68).
     usmca_fill : share given to Canadian/Mexican lines without a measured claim share: ``"zero"`` (the tracker's
@@ -58,6 +60,9 @@ class Convention:
     s338_start : first day of Section 338 on Canada.
     pharma_start : first day of Section 232 pharmaceuticals.
     semis : ``"qualifying"`` (8471.80.4000 only) or ``"all"`` (every line of the note 39 list).
+    weights : ETR weights: ``"goods"`` (2024 imports of goods, chapters 98/99 left out as in the tracker's GTAP-mapped
+        import base) or ``"all"`` (every 2024 import line, chapter 98 returned goods and Census 9999.95 at their
+        duty).
     auto_parts_8471 : ``"excluded"`` (heading 8471, computers, pays no auto-parts 232: the tracker's applicability
         share 0 for the bare 8471 line of U.S. note 33(g)) or ``"included"`` (the literal note 33(g) enumeration).
     mfn : ``"budgetlab"`` (the tracker's base rate: statutory ad valorem column-1 rate, specific and compound rates
@@ -73,7 +78,7 @@ class Convention:
     name: str
     description: str
     exempt_list: str = "budgetlab_dated"
-    electronics_from: date = D("2025-04-11")
+    electronics_from: date = D("2025-04-05")
     usmca: str = "share_since_2025_07"
     usmca_fill: str = "zero"
     ieepa_last_day: date = D("2026-02-19")
@@ -82,9 +87,12 @@ class Convention:
     semis: str = "qualifying"
     annex_usmca: str = "claim_shares"
     mfn: str = "budgetlab"
+    weights: str = "goods"
     auto_parts_8471: str = "excluded"
 
     def __post_init__(self) -> None:
+        if self.weights not in ("goods", "all"):
+            raise ScenarioError(f"convention {self.name}: unknown weights {self.weights!r}; known: goods, all")
         if self.auto_parts_8471 not in ("excluded", "included"):
             raise ScenarioError(f"convention {self.name}: unknown auto_parts_8471 {self.auto_parts_8471!r}; known: "
                                 "excluded, included")
@@ -99,15 +107,17 @@ class Convention:
 FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("budgetlab", "Budget Lab tracker definitions (default): its exempt list by revision date, its MFN "
+    Convention("budgetlab", "Budget Lab tracker definitions (default): its 2026-06 exempt list by revision date, its MFN "
                "base rate, HTS10 USMCA claim shares "
                "2025-07..2026-02, IEEPA void from the ruling, S338 from 2026-08-22, pharma 232 from 2026-09-29"),
     Convention("annex-ii-flat-usmca", "EO 14257 Annex II as published (plus dated amendments) and one USMCA share "
                "per country (CA 0.67, MX 0.68), MFN from 2024 realised duties: tariffsim's 2025 default",
-               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024", electronics_from=D("2025-04-05")),
-    Convention("budgetlab-union", "as budgetlab, but the tracker's exempt union on every date and the electronics "
-               "exemption from its legal 2025-04-05 (the tracker code of 2026-05)", exempt_list="budgetlab",
-               electronics_from=D("2025-04-05")),
+               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024"),
+    Convention("budgetlab-union", "as budgetlab, but the tracker's 2026-05 exempt union (4,296 HS10, incl. 232 "
+               "programme members and civil aircraft) on every date", exempt_list="budgetlab"),
+    Convention("electronics-hts-date", "as budgetlab, but the 2025-04-11 electronics exemption from the HTS "
+               "revision that printed it (rev_11, 2025-04-11) instead of its retroactive 2025-04-05",
+               electronics_from=D("2025-04-11")),
     Convention("cbp-collection", "as budgetlab, but IEEPA duties until CBP stopped collecting (entries to "
                "2026-02-23) and pharma 232 from 2026-07-31 (Proc. 11020 Annex III companies)",
                ieepa_last_day=D("2026-02-23"), pharma_start=D("2026-07-31")),
@@ -120,6 +130,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                semis="all"),
     Convention("realised-mfn", "as budgetlab, but the MFN layer is the statutory column-1 rate with specific "
                "duties at their 2024 AVE and FTA partners at min(statutory, realised 2024)", mfn="realised_2024"),
+    Convention("all-lines-weights", "as budgetlab, but ETR weights include chapter 98 and Census 9999.95 lines "
+               "($127bn of 2024 imports)", weights="all"),
     Convention("auto-parts-literal", "as budgetlab, but the auto-parts 232 on every note 33(g) provision, "
                "computers (heading 8471) included", auto_parts_8471="included"),
     Convention("annex-no-usmca", "as budgetlab, but the 2026 metals annexes charge Canadian/Mexican goods in full "

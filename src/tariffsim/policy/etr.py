@@ -3,7 +3,7 @@
     ETR = sum_{h,p} w[h,p] * tariff[h,p] / sum_{h,p} w[h,p]
 
 with weights ``w`` = 2024 customs value (pre-substitution, the convention of The Budget Lab at Yale's "State of
-U.S. Tariffs" series) or the post-substitution imports supplied by a product-level model (``post_imports``).
+U.S. Tariffs" series; goods rows only — no chapter 98/99 — under the schedule convention's ``weights="goods"``) or the post-substitution imports supplied by a product-level model (``post_imports``).
 Layer ETRs (``etr_mfn`` ... ``etr_other``) add up to ``etr``; with ``decompose="authority"`` the columns are the
 legal authorities (``etr_mfn, etr_s232, etr_ieepa, etr_s122, etr_s301, etr_s338, etr_s201, etr_other``), which also
 add up to ``etr``.
@@ -76,9 +76,9 @@ def etr(schedule_or_name: Schedule | str, date: Any | Sequence[Any], *, by: str 
     for d in dates:
         dd = as_date(d, "etr: date")
         arr = s.arrays(dd)
-        w = b.value_usd
-        if weights == "post":
-            w = _post_weights(b, old, arr["tariff"], post_imports)
+        w = s.weights_usd
+        if weights == "post":  # the model's imports, on the rows the convention weights (goods rows)
+            w = np.where(s.weights_usd > 0, _post_weights(b, old, arr["tariff"], post_imports), 0.0)
         out.append(_aggregate(b, arr, w, keep, by, decompose).with_columns(pl.lit(dd).alias("date")))
     res = pl.concat(out)
     return res.select("date", *([by] if by else []), pl.exclude("date", *([by] if by else [])))
@@ -151,6 +151,8 @@ def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarr
         df = df.filter(pl.Series(keep))
     agg = [pl.col("value_usd").sum()] + [pl.col(c).sum() for c in df.columns if c.startswith("d_")]
     g = df.group_by(by).agg(agg).sort(by) if by else df.select(agg)
+    if by:  # groups without weight (chapters 98/99 under goods weights) have no ETR
+        g = g.filter(pl.col("value_usd") > 0)
     v = pl.col("value_usd")
     return g.select(
         *([by] if by else []), "value_usd",

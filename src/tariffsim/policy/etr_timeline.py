@@ -87,7 +87,7 @@ def etr_timeline(schedule: Schedule | str = "latest", start: Any = "2025-01-01",
         raise ScenarioError(f"etr_timeline: no dates between {start} and {end}")
     b = base()
     keep = _partner_rows(b, partners)
-    w = b.value_usd if keep is None else np.where(keep, b.value_usd, 0.0)
+    w = s.weights_usd if keep is None else np.where(keep, s.weights_usd, 0.0)
     cache = s._cache
     path, events = [], []
     prev_arr = None

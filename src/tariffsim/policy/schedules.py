@@ -28,7 +28,7 @@ import polars as pl
 
 from ..data import read_table
 from ..errors import ScenarioError, ScheduledDateWarning
-from ._data import as_date, base, flat_usmca_row_shares, mfn_budgetlab_rows, usmca_row_shares
+from ._data import as_date, base, flat_usmca_row_shares, goods_row_mask, mfn_budgetlab_rows, usmca_row_shares
 from ._entry import Entry, entry
 from .conventions import DEFAULT_CONVENTION, FLAT_USMCA_2025, Convention, get_convention
 from .measures import Measure
@@ -310,6 +310,17 @@ class Schedule:
     def convention(self) -> Convention:
         """The measurement convention (USMCA shares etc.) this schedule is evaluated under."""
         return get_convention(self.meta.get("convention", DEFAULT_CONVENTION))
+
+    @cached_property
+    def weights_usd(self) -> np.ndarray:
+        """Pre-substitution ETR weights per base row: 2024 customs value, restricted to goods rows (no ch. 98/99)
+        under the convention's ``weights="goods"`` (the tracker's GTAP-mapped import base)."""
+        b = base()
+        if self.convention.weights == "goods":
+            w = np.where(goods_row_mask(), b.value_usd, 0.0)
+            w.flags.writeable = False
+            return w
+        return b.value_usd
 
     @cached_property
     def _cache(self) -> MeasureCache:
