@@ -6,10 +6,10 @@ Usage::
     python bench/bench_policy.py [--schedule latest]
 
 Prints the time to build the base tables (first call, cached afterwards), the time for the ``Schedule.arrays``
-calls on all change dates (``Schedule.change_dates``, about 40; layer arrays, the ETR fast path) the CPU time of those calls (``time.process_time``; robust to other load on the machine) and the peak
-resident memory of the process (``ru_maxrss``, which includes the
-Python interpreter and imported libraries). Anchor: the Budget Lab R tracker reports ~58 min and 32 GB for its
-full build (issue 4).
+calls on all change dates (``Schedule.change_dates``, about 40; layer arrays, the ETR fast path), the CPU time
+of those calls (``time.process_time``; robust to other load on the machine) and the peak resident memory of the
+process (``ru_maxrss``, which includes the Python interpreter and imported libraries). Anchor: the Budget Lab R
+tracker reports ~58 min and 32 GB for its full build (issue 4).
 """
 
 from __future__ import annotations

@@ -50,8 +50,6 @@ class Convention:
         the lines traceable to Annex II, each from its Annex II revision's date), ``"budgetlab"`` (the tracker's
         2026-05 union on every date) or ``"annex_ii"`` (EO 14257 Annex II of April
         2025 plus the dated amendments in the data).
-    electronics_from : first day of the 2025-04-11 electronics exemption (retroactive to 2025-04-05; a later date
-        models a reading by HTS publication date, rev_11 of 2025-04-11).
     usmca : ``"share_since_2025_07"``, ``"share_2025"``, ``"share_2024"`` (HTS10 claim shares) or ``"flat_2025"``
         (one share per country: Canada 0.67, Mexico 0.68).
     usmca_fill : share given to Canadian/Mexican lines without a measured claim share: ``"zero"`` (the tracker's
@@ -78,7 +76,6 @@ class Convention:
     name: str
     description: str
     exempt_list: str = "budgetlab_dated"
-    electronics_from: date = D("2025-04-05")
     usmca: str = "share_since_2025_07"
     usmca_fill: str = "zero"
     ieepa_last_day: date = D("2026-02-19")
@@ -91,6 +88,9 @@ class Convention:
     auto_parts_8471: str = "excluded"
 
     def __post_init__(self) -> None:
+        if self.annex_usmca not in ("claim_shares", "none"):
+            raise ScenarioError(f"convention {self.name}: unknown annex_usmca {self.annex_usmca!r}; known: "
+                                "claim_shares, none")
         if self.weights not in ("goods", "all"):
             raise ScenarioError(f"convention {self.name}: unknown weights {self.weights!r}; known: goods, all")
         if self.auto_parts_8471 not in ("excluded", "included"):
@@ -107,17 +107,16 @@ class Convention:
 FLAT_USMCA_2025 = (("CAN", 0.67), ("MEX", 0.68))
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("budgetlab", "Budget Lab tracker definitions (default): its 2026-06 exempt list by revision date, its MFN "
-               "base rate, HTS10 USMCA claim shares "
-               "2025-07..2026-02, IEEPA void from the ruling, S338 from 2026-08-22, pharma 232 from 2026-09-29"),
+    Convention("budgetlab", "Budget Lab tracker definitions (default): its 2026-06 exempt list by revision date, "
+               "its MFN base rate, goods-only 2024 weights, HTS10 USMCA claim shares 2025-07..2026-02 (also on the "
+               "2026 metals annexes), no auto-parts 232 on computers, IEEPA void from the ruling, S338 from "
+               "2026-08-22, pharma 232 from 2026-09-29"),
     Convention("annex-ii-flat-usmca", "EO 14257 Annex II as published (plus dated amendments) and one USMCA share "
-               "per country (CA 0.67, MX 0.68), MFN from 2024 realised duties: tariffsim's 2025 default",
-               exempt_list="annex_ii", usmca="flat_2025", mfn="realised_2024"),
+               "per country (CA 0.67, MX 0.68), MFN from 2024 realised duties, all import lines weighted, the "
+               "literal auto-parts list: tariffsim's 2025 default", exempt_list="annex_ii", usmca="flat_2025",
+               mfn="realised_2024", weights="all", auto_parts_8471="included"),
     Convention("budgetlab-union", "as budgetlab, but the tracker's 2026-05 exempt union (4,296 HS10, incl. 232 "
                "programme members and civil aircraft) on every date", exempt_list="budgetlab"),
-    Convention("electronics-hts-date", "as budgetlab, but the 2025-04-11 electronics exemption from the HTS "
-               "revision that printed it (rev_11, 2025-04-11) instead of its retroactive 2025-04-05",
-               electronics_from=D("2025-04-11")),
     Convention("cbp-collection", "as budgetlab, but IEEPA duties until CBP stopped collecting (entries to "
                "2026-02-23) and pharma 232 from 2026-07-31 (Proc. 11020 Annex III companies)",
                ieepa_last_day=D("2026-02-23"), pharma_start=D("2026-07-31")),

@@ -3,7 +3,8 @@
     ETR = sum_{h,p} w[h,p] * tariff[h,p] / sum_{h,p} w[h,p]
 
 with weights ``w`` = 2024 customs value (pre-substitution, the convention of The Budget Lab at Yale's "State of
-U.S. Tariffs" series; goods rows only — no chapter 98/99 — under the schedule convention's ``weights="goods"``) or the post-substitution imports supplied by a product-level model (``post_imports``).
+U.S. Tariffs" series; goods rows only, no chapter 98/99, under the schedule convention's ``weights="goods"``)
+or the post-substitution imports supplied by a product-level model (``post_imports``).
 Layer ETRs (``etr_mfn`` ... ``etr_other``) add up to ``etr``; with ``decompose="authority"`` the columns are the
 legal authorities (``etr_mfn, etr_s232, etr_ieepa, etr_s122, etr_s301, etr_s338, etr_s201, etr_other``), which also
 add up to ``etr``.

@@ -493,9 +493,6 @@ def _timeline(conv: Convention) -> tuple[Entry, ...]:
             # the headings 9903.94.05/.06 cover articles that are such parts: computers are not (tracker
             # resources/s232_auto_parts_applicability.csv, 8471 share 0, calibration of 2026-06-04).
             m = replace(m, exclude_products=(*m.exclude_products, AUTO_PARTS_NOT_APPLICABLE))
-        if m.name == "ieepa-recip-exempt-electronics" and m.start != conv.electronics_from:
-            m = replace(m, start=conv.electronics_from,
-                        note=f"from {conv.electronics_from} (convention {conv.name}: HTS revision date)")
         out.append(replace(e, measure=m))
     return tuple(out)
 
