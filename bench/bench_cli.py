@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "src" / "tariffsim" / "scenarios" / "us_japan_2025.yaml"
+SCENARIO = ROOT / "src" / "tariffsim" / "scenarios" / "us_japan_2025_2026.yaml"
 PROBE = ("import sys, atexit; atexit.register(lambda: sys.stderr.write('JAX=%d\\n' % ('jax' in sys.modules))); "
          "sys.argv = ['tariffsim'] + sys.argv[1:]; from tariffsim.cli import main; main()")
 

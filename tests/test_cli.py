@@ -52,8 +52,8 @@ def test_scenarios_lists_and_prints_the_bundle():
     res = runner.invoke(app, ["scenarios", "--json"])
     assert res.exit_code == 0
     rows = json.loads(res.output)
-    assert rows[0]["name"] == "us_japan_2025" and "japan_deal" in rows[0]["counterfactuals"]
-    res = runner.invoke(app, ["scenarios", "us_japan_2025"])
+    assert rows[0]["name"] == "us_japan_2025_2026" and "japan_deal" in rows[0]["counterfactuals"]
+    res = runner.invoke(app, ["scenarios", "us_japan_2025_2026"])
     assert res.exit_code == 0 and "liberation-day-2025-04-02" in res.output
     res = runner.invoke(app, ["scenarios", "nope"])
     assert res.exit_code == 2 and "no built-in scenario 'nope'" in _stderr(res)

@@ -51,7 +51,7 @@ def test_default_run_writes_report_results_and_tables(default_run):
     out, proc, seconds = default_run
     assert (out / "report.html").is_file() and (out / "results.json").is_file()
     res = json.loads((out / "results.json").read_text())
-    assert res["scenario"] == "us_japan_2025"
+    assert res["scenario"] == "us_japan_2025_2026"
     tables = sorted(p.stem for p in (out / "tables").glob("*.parquet"))
     assert tables == sorted(p.stem for p in (out / "tables").glob("*.csv"))
     for name in ("welfare", "ge_counterfactuals", "summary", "fairness", "sources"):

@@ -28,9 +28,9 @@ def _err(text: str, tmp_path: Path, name: str = "s.yaml") -> str:
 
 
 def test_builtin_bundle_parses_with_the_2025_timeline():
-    assert "us_japan_2025" in list_builtin_scenarios()
+    assert "us_japan_2025_2026" in list_builtin_scenarios()
     s = load_scenario(None)
-    assert s.name == "us_japan_2025"
+    assert s.name == "us_japan_2025_2026"
     names = [c.name for c in s.counterfactuals]
     for n in ("liberation_day", "august", "japan_deal", "war_reciprocal", "negotiated"):
         assert n in names
@@ -39,7 +39,11 @@ def test_builtin_bundle_parses_with_the_2025_timeline():
     war = s.counterfactual("war_reciprocal")
     assert war.base == "liberation_day" and war.measures[0].add == pytest.approx(0.24)
     neg = s.counterfactual("negotiated")
-    assert sum(t.annual_usd_bn for t in neg.transfers) == pytest.approx(550 * 0.10 / 3.5 + 2.0)
+    from tariffsim.strategy.investment import investment_transfer
+
+    pledge = investment_transfer(550.0).transfer_equivalent_usd_bn      # the MOU cash-flow reading (issue 15)
+    assert 0 < pledge < 550 / 20 * 1.5
+    assert sum(t.annual_usd_bn for t in neg.transfers) == pytest.approx(pledge + 2.0)
     assert s.strategy.bargain[0].deal == "negotiated"
     assert s.path == builtin_scenario_path().resolve()
 
@@ -138,3 +142,31 @@ def test_round_trip_yaml():
     s = load_scenario(None)
     again = parse_scenario(s.to_yaml())
     assert again.model_dump() == s.model_dump()
+
+
+def test_as_of_resolves_dates_and_cuts_the_timeline():
+    import datetime as dt
+
+    s = load_scenario(None).with_as_of("2026-03-01")
+    r = s.resolved()
+    dates = [e.date for e in r.policy.timeline]
+    assert max(dates) == dt.date(2026, 3, 1) and dt.date(2026, 2, 24) in dates and dt.date(2026, 7, 24) not in dates
+    assert r.counterfactual("today").date == dt.date(2026, 3, 1)
+    assert r.model.pe.date == dt.date(2026, 3, 1) and r.fairness.date == dt.date(2026, 3, 1)
+    assert r.strategy.deal_ledger.dates == [dt.date(2025, 9, 16), dt.date(2026, 3, 1)]
+    assert load_scenario("us_japan_2025").name == "us_japan_2025_2026"       # the former name still loads
+
+
+def test_default_as_of_is_today_clipped_to_the_schedule():
+    import datetime as dt
+
+    day = load_scenario(None).as_of_date()
+    assert dt.date(2025, 1, 1) <= day <= dt.date(2026, 12, 31)
+    assert day == min(max(dt.date.today(), dt.date(2025, 1, 1)), dt.date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("bad", ["2024-12-31", "2027-01-01", "yesterday", "2026-13-01"])
+def test_as_of_outside_the_schedule_is_one_line_error(bad):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(None).with_as_of(bad)
+    assert "\n" not in str(e.value) and "--as-of" in str(e.value)

@@ -168,14 +168,23 @@ def data_build_world(
 # --------------------------------------------------------------------------- scenarios
 @app.command()
 def run(
-    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or built-in name (default: the US-Japan 2025 bundle)."),
+    scenario: Optional[Path] = typer.Argument(None, help="Scenario YAML or built-in name (default: the US-Japan 2025-2026 bundle)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the scenario's outputs.dir, else ./out)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The report's 'now' (YYYY-MM-DD, 2025-01-01..2026-12-31; default: the scenario's policy.as_of, else today)."),
     as_json: bool = typer.Option(False, "--json", help="Print results.json to stdout instead of the summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     defaults: bool = DEFAULTS_OPT,
 ) -> None:
     """Run a scenario and write OUT/report.html, results.json and tables/*.parquet|csv (atomically)."""
     scn = api.load_scenario(str(scenario) if scenario is not None else None, defaults=defaults)
+    if as_of is not None:
+        scn = scn.with_as_of(as_of)
+    import datetime as _dt
+
+    day = scn.as_of_date()
+    if day > _dt.date.today():
+        typer.echo(f"note: as of {day.isoformat()}, after today: measures dated after today are scheduled, not in force",
+                   err=True)
     if out is None:   # outputs.dir must stay inside the scenario's folder; --out may go anywhere
         out = scn.output_dir(None) or Path("out")
     show = not (as_json or quiet)

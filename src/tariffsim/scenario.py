@@ -46,7 +46,12 @@ __all__ = [
 ]
 
 #: The built-in scenario that `tariffsim run` uses without a file.
-DEFAULT_SCENARIO = "us_japan_2025"
+DEFAULT_SCENARIO = "us_japan_2025_2026"
+#: former names of built-in scenarios -> current name
+SCENARIO_ALIASES = {"us_japan_2025": "us_japan_2025_2026"}
+#: the dates a scenario's ``as_of`` may take: the built-in US schedule's range (tariffsim.policy ``latest``)
+AS_OF_RANGE = (_dt.date(2025, 1, 1), _dt.date(2026, 12, 31))
+AsOf = Literal["as_of"]
 
 
 # --------------------------------------------------------------------------- value types
@@ -150,7 +155,7 @@ class PESpec(_Strict):
 
     enabled: bool = True
     schedule: str = Field("japan-deal-2025-09", description="Named schedule to simulate.")
-    date: _dt.date = Field(_dt.date(2025, 9, 16), description="Date at which the schedule is read.")
+    date: _dt.date | AsOf = Field(_dt.date(2025, 9, 16), description="Date at which the schedule is read (`as_of`: the scenario's as-of date).")
     partner: str = Field("JPN", description="Partner whose products are shown.")
     top: int = Field(15, ge=1, le=200, description="Number of products in the top-changes table.")
 
@@ -165,9 +170,9 @@ class ModelSpec(_Strict):
 
 
 class TimelineEntry(_Strict):
-    """A point of the policy timeline: a named schedule read at a date."""
+    """A point of the policy timeline: a named schedule read at a date (``as_of``: the scenario's as-of date)."""
 
-    date: _dt.date
+    date: _dt.date | AsOf
     schedule: str = Field("latest", description="Named schedule (tariffsim.policy.builtin_schedule).")
     label: str | None = None
 
@@ -178,7 +183,18 @@ class PolicySpec(_Strict):
     baseline: str | None = Field("baseline-2024", description="Named schedule whose tariffs define the GE baseline (None: the world's own).")
     baseline_date: _dt.date = Field(_dt.date(2024, 12, 31))
     partner: str = Field("JPN", description="Partner highlighted in the ETR timeline.")
+    as_of: _dt.date | None = Field(None, description="The report's 'now' (default: today's date, within 2025-01-01.."
+                                   "2026-12-31); timeline entries after it are dropped, `as_of` dates take it. "
+                                   "`tariffsim run --as-of DATE` sets it.")
     timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_in_range(cls, v: _dt.date | None) -> _dt.date | None:
+        lo, hi = AS_OF_RANGE
+        if v is not None and not lo <= v <= hi:
+            raise ValueError(f"as_of {v.isoformat()} is outside the US schedule's range {lo.isoformat()}..{hi.isoformat()}")
+        return v
 
 
 class Measure(_Strict):
@@ -212,7 +228,13 @@ class Measure(_Strict):
 
 
 class Transfer(_Strict):
-    """A lump-sum transfer per year (USD bn): ``from`` pays ``to``. A pledge counts as ``pledge_usd_bn * grant_share / years``."""
+    """A lump-sum transfer per year (USD bn): ``from`` pays ``to``.
+
+    A pledge (``pledge_usd_bn``) counts, by default, as the investment vehicle's transfer
+    equivalent under the MOU cash-flow split (:func:`tariffsim.strategy.investment.investment_transfer`
+    with its documented defaults: the pledger's net cost as a level annuity over the horizon);
+    with ``grant_share`` given, as the older ``pledge_usd_bn * grant_share / years``.
+    """
 
     from_: str = Field(alias="from")
     to: str
@@ -226,8 +248,6 @@ class Transfer(_Strict):
     def _amount(self) -> "Transfer":
         if (self.usd_bn is None) == (self.pledge_usd_bn is None):
             raise ValueError("give exactly one of usd_bn or pledge_usd_bn")
-        if self.pledge_usd_bn is not None and self.grant_share is None:
-            raise ValueError("pledge_usd_bn needs grant_share (the transfer-equivalent share)")
         if self.from_ == self.to:
             raise ValueError("from and to must differ")
         return self
@@ -236,6 +256,10 @@ class Transfer(_Strict):
     def annual_usd_bn(self) -> float:
         if self.usd_bn is not None:
             return float(self.usd_bn)
+        if self.grant_share is None:
+            from .strategy.investment import investment_transfer
+
+            return float(investment_transfer(float(self.pledge_usd_bn)).transfer_equivalent_usd_bn)
         return float(self.pledge_usd_bn) * float(self.grant_share) / float(self.years)
 
 
@@ -245,7 +269,7 @@ class Counterfactual(_Strict):
     name: Name
     label: str | None = None
     schedule: str | None = Field(None, description="Named US schedule applied to the world's US import tariffs.")
-    date: _dt.date | None = None
+    date: _dt.date | AsOf | None = Field(None, description="Date the schedule is read at (`as_of`: the scenario's as-of date).")
     base: Name | None = Field(None, description="Start from another counterfactual's tariffs (and transfers).")
     measures: list[Measure] = Field(default_factory=list)
     transfers: list[Transfer] = Field(default_factory=list)
@@ -312,6 +336,14 @@ class BargainTask(_Strict):
     label: str | None = None
 
 
+class DealLedgerSpec(_Strict):
+    """The US-Japan deal clause by clause (tariffsim.deal_section) on each date."""
+
+    enabled: bool = True
+    dates: list[_dt.date | AsOf] = Field(default_factory=lambda: [_dt.date(2025, 9, 16), "as_of"],
+                                        description="Dates of the ledger and the participation margins (`as_of`: the scenario's as-of date).")
+
+
 class BalancingSpec(_Strict):
     """GE balancing tariff: ``importer``'s tariff on ``exporter`` that zeroes their bilateral deficit."""
 
@@ -325,6 +357,7 @@ class StrategySpec(_Strict):
     nash: list[NashTask] = Field(default_factory=list)
     bargain: list[BargainTask] = Field(default_factory=list)
     balancing: BalancingSpec | None = Field(default_factory=BalancingSpec)
+    deal_ledger: DealLedgerSpec | None = Field(None, description="The deal clause by clause on dates (US-Japan worlds).")
 
 
 class MonteCarloOptions(_Strict):
@@ -350,7 +383,7 @@ class MonteCarloSpec(_Strict):
 
 class FairnessSpec(_Strict):
     pair: tuple[str, str] = ("USA", "JPN")
-    date: _dt.date = _dt.date(2025, 9, 16)
+    date: _dt.date | AsOf = Field(_dt.date(2025, 9, 16), description="Date of the policy-layer comparison (`as_of`: the scenario's as-of date).")
     schedule: str = "latest"
 
 
@@ -436,6 +469,53 @@ class Scenario(_Strict):
         if self.world.files:
             out.append(self.resolve(self.world.files))
         return [p for p in out if p is not None]
+
+    # ------------------------------------------------------------ dates
+    def as_of_date(self) -> _dt.date:
+        """The report's 'now': ``policy.as_of``, else today's date clipped to :data:`AS_OF_RANGE`."""
+        if self.policy.as_of is not None:
+            return self.policy.as_of
+        lo, hi = AS_OF_RANGE
+        return min(max(_dt.date.today(), lo), hi)
+
+    def date_of(self, d: _dt.date | str | None) -> _dt.date | None:
+        """A scenario date with ``"as_of"`` resolved."""
+        return self.as_of_date() if d == "as_of" else d
+
+    def with_as_of(self, d: _dt.date | str) -> "Scenario":
+        """A copy whose as-of date is ``d`` (``tariffsim run --as-of``); a date outside the range is an error."""
+        try:
+            day = _dt.date.fromisoformat(str(d))
+        except ValueError:
+            raise ScenarioError(f"--as-of: {d!r} is not a date (YYYY-MM-DD)") from None
+        lo, hi = AS_OF_RANGE
+        if not lo <= day <= hi:
+            raise ScenarioError(f"--as-of: {day.isoformat()} is outside the US schedule's range {lo.isoformat()}..{hi.isoformat()}")
+        new = self.model_copy(update={"policy": self.policy.model_copy(update={"as_of": day})})
+        new._source, new._path = self._source, self._path
+        return new
+
+    def resolved(self) -> "Scenario":
+        """A copy for running: every ``as_of`` date replaced by :meth:`as_of_date`, timeline entries after it dropped."""
+        day = self.as_of_date()
+        seen, timeline = set(), []
+        for e in self.policy.timeline:
+            d = self.date_of(e.date)
+            if d <= day and (d, e.schedule) not in seen:       # an `as_of` entry on an entry's own date is that entry
+                seen.add((d, e.schedule))
+                timeline.append(e.model_copy(update={"date": d}))
+        pol = self.policy.model_copy(update={"as_of": day, "timeline": timeline})
+        cfs = [c.model_copy(update={"date": self.date_of(c.date)}) for c in self.counterfactuals]
+        strat = self.strategy
+        if strat.deal_ledger is not None:
+            strat = strat.model_copy(update={"deal_ledger": strat.deal_ledger.model_copy(
+                update={"dates": list(dict.fromkeys(self.date_of(d) for d in strat.deal_ledger.dates))})})
+        model = self.model.model_copy(update={"pe": self.model.pe.model_copy(update={"date": self.date_of(self.model.pe.date)})})
+        fair = None if self.fairness is None else self.fairness.model_copy(update={"date": self.date_of(self.fairness.date)})
+        new = self.model_copy(update={"policy": pol, "counterfactuals": cfs, "strategy": strat, "model": model,
+                                      "fairness": fair})
+        new._source, new._path = self._source, self._path
+        return new
 
     # ------------------------------------------------------------ helpers
     def counterfactual(self, name: str) -> Counterfactual:
@@ -711,6 +791,8 @@ def load_scenario(path: str | Path | None = None, *, defaults: bool = False) -> 
     """
     if path is None:
         path = builtin_scenario_path(DEFAULT_SCENARIO)
+    elif str(path) in SCENARIO_ALIASES:
+        path = builtin_scenario_path(SCENARIO_ALIASES[str(path)])
     p = Path(path)
     if not p.exists() and not p.is_symlink() and p.suffix == "" and str(path) in list_builtin_scenarios():
         p = builtin_scenario_path(str(path))
@@ -731,7 +813,7 @@ def list_builtin_scenarios() -> list[str]:
 
 def builtin_scenario_path(name: str = DEFAULT_SCENARIO) -> Path:
     """Path of a bundled scenario file."""
-    p = _builtin_dir() / f"{name}.yaml"
+    p = _builtin_dir() / f"{SCENARIO_ALIASES.get(name, name)}.yaml"
     if not p.exists():
         raise ScenarioError(f"no built-in scenario {name!r}; known: {', '.join(list_builtin_scenarios())}")
     return p

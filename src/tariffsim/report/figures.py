@@ -144,3 +144,29 @@ def etr_by_authority(df, authorities: Sequence[str]) -> go.Figure:
                       yaxis_title="percent (import-weighted)", legend=dict(orientation="h", y=-0.25),
                       xaxis=dict(type="category", tickangle=-45), **_LAYOUT)
     return fig
+
+
+def deal_waterfall(df, date: str) -> go.Figure:
+    """Horizontal waterfall of each clause's value to the USA and Japan (USD bn/yr vs no deal) on ``date``.
+
+    ``df``: (side, step, kind, value_usd_bn, start_usd_bn, end_usd_bn) for one date; each bar spans
+    start -> end; the last bar per side is the whole deal from 0.
+    """
+    from plotly.subplots import make_subplots
+
+    sides = list(dict.fromkeys(df["side"].to_list()))
+    fig = make_subplots(rows=1, cols=len(sides), shared_yaxes=True, subplot_titles=[f"{s}: value of each clause" for s in sides])
+    for k, side in enumerate(sides):
+        d = df.filter(df["side"] == side)
+        vals = d["value_usd_bn"].to_list()
+        colors = ["#7f8c8d" if kind == "total" else ("#27ae60" if v >= 0 else "#c0392b")
+                  for kind, v in zip(d["kind"].to_list(), vals)]
+        fig.add_trace(go.Bar(y=d["step"].to_list(), x=vals, base=d["start_usd_bn"].to_list(), orientation="h",
+                             marker_color=colors, name=side, showlegend=False,
+                             hovertemplate="%{y}: %{x:+.2f} USD bn/yr<extra>" + side + "</extra>"),
+                      row=1, col=k + 1)
+        fig.update_xaxes(title_text="USD bn per year vs no deal", zeroline=True, row=1, col=k + 1)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(title=f"The US-Japan deal clause by clause, {date} (GE, USD bn per year)",
+                      **{**_LAYOUT, "height": 520, "margin": dict(l=20, r=20, t=80, b=50)})
+    return fig

@@ -32,10 +32,10 @@ class Solved:
 
 
 def as_scenario(scenario: Scenario | str | os.PathLike | None) -> Scenario:
-    """A :class:`Scenario` from itself, a YAML path, a built-in name, or None (the built-in bundle)."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    return load_scenario(scenario)
+    """A :class:`Scenario` ready to run (``as_of`` dates resolved: :meth:`Scenario.resolved`) from itself,
+    a YAML path, a built-in name, or None (the built-in bundle)."""
+    scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return scn.resolved()
 
 
 class RunContext:

@@ -66,6 +66,10 @@ def summary_section(ctx: RunContext) -> SectionResult:
                          "value": f"{ta} / {tb}"})
         if "headline" in bar.data:
             rows.append({"label": "Deal vs Pareto frontier", "value": bar.data["headline"]})
+    deal = ctx.results.get("deal")
+    if deal is not None and deal.status == "ok":
+        for d, line in zip(deal.data["dates"], deal.data["lines"]):
+            rows.append({"label": f"Does the deal hold on {d}? (participation margins, GE)", "value": line})
     df = pl.DataFrame(rows, schema={"label": pl.Utf8, "value": pl.Utf8})
     return SectionResult("summary", "", tables={"summary": df}, data={"rows": rows, "quantities": Q.quantities_data(*qs)},
                          views=[TableView(df)],
