@@ -352,33 +352,36 @@ def stack(measures: Sequence[Measure], d: date, b: Base | None = None, *, usmca:
             cur = owner[rows]
             take = cur == -1
             is232 = L == "s232"  # the covered share and its overlaps matter for the 232 layer only
-            newcover = share.copy() if is232 else share
-            both = np.zeros(rows.size, dtype=bool) if is232 else None
-            for o in (np.unique(cur[~take]) if not take.all() else ()):
-                sel = cur == o
-                other = measures[o]
-                if other.name in m.replaces:
-                    take |= sel
-                elif m.name in other.replaces:
-                    continue
-                elif L in MAX_LAYERS:
-                    take |= sel & (r > layers[L][rows])
-                    if is232:
-                        both |= sel
-                        newcover[sel] = np.maximum(share[sel], cover[rows[sel]])
-                else:
-                    diff = sel & ~np.isclose(r, layers[L][rows], rtol=0, atol=1e-12)
-                    if diff.any():
-                        i = rows[np.argmax(diff)]
-                        raise ScenarioError(
-                            f"measures {other.name} and {m.name} overlap with different rates on {d} "
-                            f"(hs10 {b.hs10_codes[b.h_idx[i]]}, partner {b.partners[b.p_idx[i]]}): "
-                            f"add one to the other's 'replaces' or narrow their scopes")
+            newcover, both = share, None
+            if not take.all():  # rows another measure of this layer already holds
+                held = layers[L][rows]
+                if is232:
+                    newcover, both = share.copy(), np.zeros(rows.size, dtype=bool)
+                for o in np.unique(cur[~take]):
+                    sel = cur == o
+                    other = measures[o]
+                    if other.name in m.replaces:
+                        take |= sel
+                    elif m.name in other.replaces:
+                        continue
+                    elif L in MAX_LAYERS:
+                        take |= sel & (r > held)
+                        if is232:
+                            both |= sel
+                            newcover[sel] = np.maximum(share[sel], cover[rows[sel]])
+                    else:
+                        diff = sel & ~np.isclose(r, held, rtol=0, atol=1e-12)
+                        if diff.any():
+                            i = rows[np.argmax(diff)]
+                            raise ScenarioError(
+                                f"measures {other.name} and {m.name} overlap with different rates on {d} "
+                                f"(hs10 {b.hs10_codes[b.h_idx[i]]}, partner {b.partners[b.p_idx[i]]}): "
+                                f"add one to the other's 'replaces' or narrow their scopes")
             tr = rows[take]
             layers[L][tr] = r[take]
             owner[tr] = k
             if is232:
-                upd = take | both
+                upd = take if both is None else take | both
                 cover[rows[upd]] = newcover[upd]
                 scope[rows] = True
     out = dict(layers)
