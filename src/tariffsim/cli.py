@@ -7,6 +7,7 @@ those that print results take ``--json`` for machine-readable output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,28 @@ DEFAULTS_OPT = typer.Option(False, "--defaults", help="Accept an empty (or comme
 @app.callback()
 def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for unexpected errors.")) -> None:
     _STATE["debug"] = debug
+
+
+@contextlib.contextmanager
+def _working(label: str, enabled: bool = True):
+    """A rich progress line on stderr (spinner, step text, elapsed time) while a long verb computes.
+
+    Yields ``step(message)`` to show the current step; off when ``enabled`` is false (``--json``).
+    """
+    if not enabled:
+        yield lambda msg: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.completed} steps"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as prog:
+        task = prog.add_task(label, total=None)
+
+        def step(msg: str) -> None:
+            prog.update(task, description=f"{label}: {msg}", advance=1)
+
+        yield step
 
 
 def _echo_json(obj: Any) -> None:
@@ -382,9 +405,9 @@ def optimal(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Best-response (optimal) tariffs of COUNTRY, other tariffs fixed at the world's."""
-    fn = api.optimal_tariff
     w = _load_world(world)
-    res = fn(w, country.upper(), structure=structure, closure=closure, bounds=(0.0, upper))
+    with _working(f"optimal tariffs of {country.upper()} ({structure}, multi-start)", not as_json):
+        res = api.optimal_tariff(w, country.upper(), structure=structure, closure=closure, bounds=(0.0, upper))
     tab = res.summary()
     wel = res.welfare_table() if hasattr(res, "welfare_table") else None
     if as_json:
@@ -407,9 +430,10 @@ def nash(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Nash tariff war among PLAYERS (iterated best responses); others keep the world's tariffs."""
-    fn = api.nash_tariffs
     w = _load_world(world)
-    res = fn(w, [p.upper() for p in players], structure=structure, closure=closure, bounds=(0.0, upper))
+    with _working(f"Nash war among {', '.join(p.upper() for p in players)} ({structure}; rounds of best responses)",
+                  not as_json):
+        res = api.nash_tariffs(w, [p.upper() for p in players], structure=structure, closure=closure, bounds=(0.0, upper))
     tab = res.summary() if hasattr(res, "summary") else None
     wel = res.welfare_table() if hasattr(res, "welfare_table") else None
     if as_json:
@@ -433,7 +457,8 @@ def bargain(
     scn = api.load_scenario(str(scenario) if scenario is not None else None)
     if not scn.strategy.bargain:
         raise ScenarioError(f"{scn.path}: strategy.bargain: the scenario has no bargaining task")
-    res = api.run_scenario(scn, None, sections=["counterfactuals", "bargain"])
+    with _working("bargaining", not as_json) as step:
+        res = api.run_scenario(scn, None, sections=["counterfactuals", "bargain"], progress=step)
     sec = res.section("bargain")
     if as_json:
         _echo_json({"status": sec.status, "note": sec.note, "data": sec.data,
