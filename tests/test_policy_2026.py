@@ -175,3 +175,14 @@ def test_headline_path_within_half_a_point_of_the_published_series():
     got = dict(zip((str(d) for d in t["date"]), t["etr"].to_list()))
     gaps = {d: 100 * got[d] - p for d, p in PUBLISHED_ETR_PCT.items()}
     assert all(abs(g) <= 0.5 for g in gaps.values()), gaps
+
+
+def test_canadian_energy_pays_the_10_percent_fentanyl_rate_on_non_usmca_entries():
+    # EO 14193 s.2 / HTS 9903.01.13: energy 10% (not the 35% of EO 14325), on the share not entered under USMCA
+    from tariffsim.data import read_table
+    crude = "2709002090"
+    t = read_table("us_tariff_actions_2026", "usmca_shares").filter(
+        (pl.col("hs10") == crude) & (pl.col("partner") == "CAN"))
+    share = float(t["share_since_2025_07"][0]) if t.height else 0.0
+    got = float(builtin_schedule("latest").lookup(crude, "CAN", "2025-08-07")["fentanyl_rate"][0])
+    assert got == pytest.approx(0.10 * (1 - share), rel=1e-6)

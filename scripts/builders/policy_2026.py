@@ -8,7 +8,8 @@ never copied. Tables written (``us_tariff_actions_2026.<table>``):
   ``s232_pharma``, ``s232_polysilicon``, ``s232_semis``, ``s301fl_excl_full|aircraft|pharma`` (forced-labor
   Annex II Part A; 'Ex' lines counted as full), ``s301_brazil_exempt`` (June proposal), ``s338_alcohol|dairy|
   motor_vehicles``, ``ieepa_exempt_budgetlab_dated`` (the tracker's IEEPA exempt list pruned to the lines traceable to
-  Annex II, each dated by the Annex II revision that first lists it).
+  Annex II, each dated by the Annex II revision that first lists it), ``fentanyl_energy_ca|potash_ca|potash_mx``
+  (products at the 10% fentanyl rate).
 - ``fl_tiers``: forced-labor Section 301 tier of each covered economy (ISO3, tier, rate, rule).
 - ``usmca_shares``: share of 2024-weighted US imports of each HS10 from Canada / Mexico entered under USMCA
   (SPI S/S+), annual 2024, annual 2025, and the Budget Lab default ``since`` window (value-weighted average of
@@ -75,6 +76,7 @@ def _lists(d: Path, d25: Path) -> pl.DataFrame:
         _lst(d / "s232_pharma_products_2026.csv", "s232_pharma"), poly,
         _lst(d25 / "s232_semiconductors_2026.csv", "s232_semis"), fl,
         _lst(d / "s301_brazil_exempt_proposed_2026-06.csv", "s301_brazil_exempt"), s338, _budgetlab_dated(d25),
+        _fentanyl_carveouts(d),
     ]
     out = pl.concat(parts)
     bad = out.filter(~pl.col("hts_code").str.contains(r"^\d{2}(\d{2}){0,4}$"))
@@ -112,6 +114,15 @@ def _budgetlab_dated(d25: Path) -> pl.DataFrame:
             .when(el).then(pl.lit("2025-04-05").str.to_date())
             .when(nov & ag).then(pl.lit("2025-11-13").str.to_date()).otherwise(D))
     return union.with_columns(when.alias("effective_date")).filter(apr | el | nov | own)
+
+
+def _fentanyl_carveouts(d: Path) -> pl.DataFrame:
+    """Products paying the lower 10% IEEPA fentanyl rate (tracker ``fentanyl_carveout_products.csv``): Canadian
+    energy (9903.01.13) and potash (9903.01.15), Mexican potash (9903.01.05); lists ``fentanyl_<category>``."""
+    x = pl.read_csv(d / "conventions" / "fentanyl_carveout_products.csv", infer_schema_length=0)
+    return x.select(("fentanyl_" + pl.col("category")).alias("list"), pl.col("hts8").alias("hts_code"),
+                    pl.lit(None, pl.Float64).alias("rate"), pl.lit(None, pl.Date).alias("effective_date"),
+                    pl.col("ch99_code"), pl.lit(None, pl.Utf8).alias("metal"))
 
 
 def _tiers(d: Path) -> pl.DataFrame:

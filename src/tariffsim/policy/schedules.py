@@ -215,8 +215,7 @@ def _timeline_2025() -> tuple[Entry, ...]:
            "EO 14289"),
         _m("fent-can-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", end="2025-07-31", announced="2025-03-06",
            end_announced="2025-07-31", partners=("CAN",), usmca_exempt=True, stacks_on_232=False,
-           authority="IEEPA fentanyl (Canada), USMCA goods exempt", citation="EO 14231", note="energy/potash 10% "
-           "carve-out not modelled"),
+           authority="IEEPA fentanyl (Canada), USMCA goods exempt", citation="EO 14231"),
         _m("fent-can-35", "ieepa_fentanyl", 0.35, "2025-08-01", announced="2025-07-31", partners=("CAN",),
            usmca_exempt=True, stacks_on_232=False, authority="IEEPA fentanyl (Canada) 35%",
            citation="EO 14325"),
@@ -226,6 +225,18 @@ def _timeline_2025() -> tuple[Entry, ...]:
         _m("fent-mex-usmca", "ieepa_fentanyl", 0.25, "2025-03-07", announced="2025-03-06", partners=("MEX",),
            usmca_exempt=True, stacks_on_232=False,
            authority="IEEPA fentanyl (Mexico), USMCA goods exempt", citation="EO 14232"),
+        # Energy and potash pay 10% instead (EO 14193 s.2, EO 14194 as amended by EO 14231/14232; HTS 9903.01.13
+        # Canadian energy, 9903.01.15 Canadian potash, 9903.01.05 Mexican potash; tracker fentanyl_carveouts)
+        *[_m(f"fent-{c.lower()}-{kind}{suffix}", "ieepa_fentanyl", 0.10, start, end=end, announced="2025-03-06",
+             end_announced=end, partners=(c,), products=lists, usmca_exempt=usmca, stacks_on_232=False,
+             replaces=rep, authority=f"IEEPA fentanyl ({c}) energy/potash 10%", citation=cite)
+          for c, kind, lists, rep, cite in (
+              ("CAN", "energy-potash", ("list:fentanyl_energy_ca", "list:fentanyl_potash_ca"),
+               ("fent-can", "fent-can-usmca", "fent-can-35"), "EO 14193 s.2; HTS 9903.01.13, 9903.01.15"),
+              ("MEX", "potash", ("list:fentanyl_potash_mx",), ("fent-mex", "fent-mex-usmca"),
+               "EO 14194 as amended by EO 14232; HTS 9903.01.05"))
+          for suffix, start, end, usmca in (("", "2025-03-04", "2025-03-06", False),
+                                            ("-usmca", "2025-03-07", None, True))],
         # ---------------- Section 301 (China) ----------------
         _m("s301-china", "s301", None, "2018-07-06", announced="2018-06-20",
            products=("list:s301_list_1", "list:s301_list_2", "list:s301_list_3", "list:s301_list_3_addl",
