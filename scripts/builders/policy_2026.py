@@ -9,7 +9,7 @@ never copied. Tables written (``us_tariff_actions_2026.<table>``):
   Annex II Part A; 'Ex' lines counted as full), ``s301_brazil_exempt`` (June proposal), ``s338_alcohol|dairy|
   motor_vehicles``, ``ieepa_exempt_budgetlab_dated`` (the tracker's IEEPA exempt list pruned to the lines traceable to
   Annex II, each dated by the Annex II revision that first lists it), ``fentanyl_energy_ca|potash_ca|potash_mx``
-  (products at the 10% fentanyl rate).
+  (products at the 10% fentanyl rate), ``s232_mhd_vehicles`` (the vehicle lines of the 2025 MHD list).
 - ``fl_tiers``: forced-labor Section 301 tier of each covered economy (ISO3, tier, rate, rule).
 - ``usmca_shares``: share of 2024-weighted US imports of each HS10 from Canada / Mexico entered under USMCA
   (SPI S/S+), annual 2024, annual 2025, and the Budget Lab default ``since`` window (value-weighted average of
@@ -77,6 +77,9 @@ def _lists(d: Path, d25: Path) -> pl.DataFrame:
         _lst(d25 / "s232_semiconductors_2026.csv", "s232_semis"), fl,
         _lst(d / "s301_brazil_exempt_proposed_2026-06.csv", "s301_brazil_exempt"), s338, _budgetlab_dated(d25),
         _fentanyl_carveouts(d),
+        _lst(d25 / "s232_trucks_buses_2025.csv", "s232_mhd_vehicles").filter(
+            pl.Series(pl.read_csv(d25 / "s232_trucks_buses_2025.csv", infer_schema_length=0)["authority"]
+                      .str.contains("MHD vehicles"))),
     ]
     out = pl.concat(parts)
     bad = out.filter(~pl.col("hts_code").str.contains(r"^\d{2}(\d{2}){0,4}$"))

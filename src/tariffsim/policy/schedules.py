@@ -51,7 +51,7 @@ RECIPROCAL = ("ieepa-recip-baseline", "ieepa-recip-annex-i", "ieepa-recip-china-
               "ieepa-recip-che-floor")
 S232_ALL = ("s232-steel-2018", "s232-aluminum-2018", "s232-steel-2025", "s232-aluminum-2025", "s232-derivatives-2025",
             "s232-metals-50", "s232-derivatives-50", "s232-metals-gbr-25", "s232-derivatives-gbr-25", "s232-autos",
-            "s232-auto-parts", "s232-copper", "s232-mhd", "s232-buses", *METALS_2026)
+            "s232-auto-parts", "s232-copper", "s232-mhd", "s232-mhd-vehicles", "s232-buses", *METALS_2026)
 ANNEX_II = ("list:ieepa_annex_ii_apr2025",)
 CHINA = ("CHN", "HKG", "MAC")  # EO 14195 and EO 14257 cover the PRC incl. Hong Kong and Macau
 NO_RECIPROCAL = ("CAN", "MEX", "CUB", "PRK", "RUS", "BLR")
@@ -125,8 +125,15 @@ def _timeline_2025() -> tuple[Entry, ...]:
            products=("list:s232_furniture_cabinets",), partners=("JPN", "EU"), replaces=("s232-furniture",),
            authority="Section 232 wood products, Japan/EU 15% cap", citation="HTS 9903.76.21-.23"),
         _m("s232-mhd", "s232", 0.25, "2025-11-01", announced="2025-10-17", products=("list:s232_mhd_trucks_parts",),
-           usmca_exempt=True, authority="Section 232 medium/heavy-duty trucks and parts",
-           citation="Proclamation 10984"),
+           exclude_products=("list:s232_mhd_vehicles",), usmca_exempt=True,
+           authority="Section 232 medium/heavy-duty truck parts", citation="Proclamation 10984",
+           note="USMCA-qualifying parts exempt (convention's shares)"),
+        _m("s232-mhd-vehicles", "s232", 0.25, "2025-11-01", announced="2025-10-17",
+           products=("list:s232_mhd_vehicles",),
+           partner_scale={"CAN": 1 - US_AUTO_CONTENT_SHARE, "MEX": 1 - US_AUTO_CONTENT_SHARE},
+           authority="Section 232 medium/heavy-duty trucks", citation="Proclamation 10984",
+           note="USMCA trucks pay on non-US content (US content share 0.40, as autos; Budget Lab applies "
+                "us_auto_content_share to mhd_products)"),
         _m("s232-buses", "s232", 0.10, "2025-11-01", announced="2025-10-17", products=("list:s232_buses",),
            authority="Section 232 buses", citation="Proclamation 10984"),
         _m("s232-autos-jpn-floor", "s232", 0.15, "2025-09-16", announced="2025-09-04", rule="floor_all_in",
