@@ -387,6 +387,37 @@ class ILMSEquilibrium:
     def _off(self, a):
         return a * (1.0 - np.eye(len(self.regions)))
 
+    # the result columns every GE family shares (tariffsim.models.ge.Equilibrium.summary)
+    @property
+    def closure(self) -> str:
+        return str(self.options.get("closure", "fixed"))
+
+    @property
+    def ev_usd(self) -> np.ndarray:
+        """Equivalent variation ``(W_hat - 1) E``, USD mn: welfare change times baseline absorption
+        ``E = Y + T`` (spending, as ``Equilibrium.ev_usd`` uses baseline income including deficits)."""
+        return (self.welfare_hat - 1.0) * self.base_expenditure
+
+    @property
+    def real_wage_hat(self) -> np.ndarray:
+        """``w_hat / P_hat`` (pre-tax wage over the consumer price index)."""
+        return self.wage_hat / self.price_hat
+
+    @property
+    def trade_balance(self) -> np.ndarray:
+        """Exports minus imports (pre-tariff), USD mn: ``-deficit``."""
+        return -self.deficit
+
+    @property
+    def exports_change_pct(self) -> np.ndarray:
+        """Change of exports (off-diagonal flows, pre-tariff), percent."""
+        return 100.0 * (self._off(self.flows).sum(axis=1) / self._off(self.base_flows).sum(axis=1) - 1.0)
+
+    @property
+    def imports_change_pct(self) -> np.ndarray:
+        """Change of imports (off-diagonal flows, pre-tariff), percent."""
+        return 100.0 * (self._off(self.flows).sum(axis=0) / self._off(self.base_flows).sum(axis=0) - 1.0)
+
     @property
     def deficit_change_pct(self) -> np.ndarray:
         """``100 (D' - D) / |D|`` (the authors' ``d_D_i``)."""
@@ -440,11 +471,16 @@ class ILMSEquilibrium:
         return {k: float((v[idx] * wt).sum() / wt.sum()) for k, v in self.table().items()}
 
     def summary(self):
-        """Tidy table (polars) by region: the authors' columns in percent."""
+        """Tidy table (polars) by region: the authors' columns in percent, then the columns of
+        :meth:`tariffsim.models.ge.Equilibrium.summary` (EV, real wage, trade, revenue and balance in USD mn)."""
         import polars as pl
 
-        return pl.DataFrame({"region": list(self.regions), **{f"{k}_change_pct" if k != "revenue_to_gdp" else "revenue_to_gdp_pct": v
-                                                               for k, v in self.table().items()}})
+        authors = {f"{k}_change_pct" if k != "revenue_to_gdp" else "revenue_to_gdp_pct": v for k, v in self.table().items()}
+        return pl.DataFrame({"region": list(self.regions), **authors,
+                             "ev_usd_mn": self.ev_usd, "real_wage_change_pct": 100.0 * (self.real_wage_hat - 1.0),
+                             "wage_hat": self.wage_hat, "exports_change_pct": self.exports_change_pct,
+                             "imports_change_pct": self.imports_change_pct, "tariff_revenue_usd_mn": self.tariff_revenue,
+                             "trade_balance_usd_mn": self.trade_balance})
 
     def __repr__(self) -> str:
         k = self.regions.index("USA") if "USA" in self.regions else 0

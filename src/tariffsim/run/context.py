@@ -2,6 +2,14 @@
 
 Every counterfactual is solved once and cached (warm-started from its base); sections
 read them from here. Calls go through the public facade :mod:`tariffsim.api`.
+
+The model family is ``scenario.model.family``. For ``"caliendo_parro"`` (the default)
+every solve is ``api.solve`` on the baseline World. For another family the world is
+bound once (``api.bind_model(world, family, closure=..., **model.options)``), the
+baseline is the bound model's world (its own data construction: for ``"ilms2025"``
+the authors' absorption matrix), every counterfactual is the bound model's ``solve``,
+and the strategy layer is handed the bound model. Sections that need the
+Caliendo-Parro US-Japan world (:data:`CP_ONLY_SECTIONS`) are skipped for it.
 """
 
 from __future__ import annotations
@@ -15,6 +23,21 @@ import numpy as np
 from .. import api
 from ..errors import ConvergenceError, TariffsimError
 from ..scenario import Scenario, load_scenario
+
+
+CP = "caliendo_parro"
+#: families whose results the sections can tabulate (``summary()`` with the columns of
+#: ``Equilibrium.summary``: welfare, EV, real wage, trade, tariff revenue, trade balance)
+RUN_FAMILIES = (CP, "ilms2025")
+
+#: sections computed with Caliendo-Parro calls on the World (PE beside the GE counterfactual,
+#: bargaining, the deal ledger, the fairness table's GE rows): skipped for other families.
+CP_ONLY_SECTIONS: dict[str, str] = {
+    "products": "the product-level PE section compares with a Caliendo-Parro GE counterfactual of the US-Japan world",
+    "bargain": "tariffsim.bargain solves the Caliendo-Parro model on a World",
+    "deal": "the deal ledger is computed in the Caliendo-Parro US-Japan world",
+    "fairness": "the fairness table's GE rows (balancing tariff) are Caliendo-Parro solves",
+}
 
 
 @dataclass
@@ -48,6 +71,7 @@ class RunContext:
         self.solved: dict[str, Solved] = {}
         self.world = None
         self.baseline = None
+        self.model = None                        # the BoundModel of a non-Caliendo-Parro family, else None
         self.baseline_note = ""
         self.datasets_used: list[str] = []
         self._schedules: dict[str, Any] = {}
@@ -76,7 +100,41 @@ class RunContext:
                 th[w.sectors.index(s)] = v
             w = w.with_theta(th)
         self.world = w
-        self.baseline = self._baseline(w)
+        if scn.model.family == CP:
+            self.baseline = self._baseline(w)
+        else:
+            self.model = self.bind(w)
+            self.baseline = self.model.world
+            self.baseline_note = (f"Model: {scn.model.family} (tariffsim.bind_model options "
+                                  f"{dict(scn.model.options) or 'default'}, closure {scn.model.ge.closure}); baseline: "
+                                  f"{w.name} as the model constructs it; every change below is relative to it.")
+
+    @property
+    def family(self) -> str:
+        """The scenario's model family (``scenario.model.family``)."""
+        return self.scenario.model.family
+
+    def skip_reason(self, key: str) -> str | None:
+        """Why section ``key`` is not computed for the scenario's model family (None: it is)."""
+        if self.family != CP and key in CP_ONLY_SECTIONS:
+            return f"Not computed for model family {self.family!r}: {CP_ONLY_SECTIONS[key]}."
+        return None
+
+    def bind(self, w):
+        """``api.bind_model`` of the scenario's family and options; its errors name the scenario field."""
+        scn = self.scenario
+        if scn.model.family not in RUN_FAMILIES:
+            raise scn.error(("model", "family"), f"the scenario runner runs model families {', '.join(RUN_FAMILIES)}; "
+                            f"use {scn.model.family!r} through tariffsim.bind_model")
+        if scn.policy.baseline is not None:
+            raise scn.error(("policy", "baseline"), f"model family {scn.model.family!r} binds to the world's own "
+                            "tariffs; set policy.baseline: null")
+        try:
+            return api.bind_model(w, scn.model.family, closure=scn.model.ge.closure, **scn.model.options)
+        except TypeError as exc:      # an option the family's binder does not take
+            raise scn.error(("model", "options"), f"{scn.model.family}: {exc}") from None
+        except TariffsimError as exc:
+            raise scn.error(("model",), f"{scn.model.family}: {exc}") from None
 
     def _baseline(self, w):
         pol = self.scenario.policy
@@ -120,8 +178,11 @@ class RunContext:
         transfers = list(start.meta.get("transfers", [])) if start else []
         transfers += [(tr.from_, tr.to, tr.annual_usd_bn, tr.label) for tr in cf.transfers]
         closure = cf.closure or scn.model.ge.closure
+        if self.model is not None and (transfers or closure != scn.model.ge.closure):
+            raise scn.error(loc, f"model family {self.family!r}: counterfactual transfers and closures other than "
+                            f"model.ge.closure ({scn.model.ge.closure}) are Caliendo-Parro options")
         d = self.deficits(closure, transfers)
-        x0 = start.eq.wage_hat if start is not None else None
+        x0 = start.eq.wage_hat if start is not None and self.model is None else None
         eq = self._solve_at(loc, self.baseline, tariffs=t, closure=closure, deficits=d, initial_wage_hat=x0)
         s = Solved(name, cf.label or name, "counterfactual", t, d, eq,
                    transfer_usd_bn=float(sum(x[2] for x in transfers)), meta={"transfers": transfers, "spec": cf})
@@ -129,8 +190,11 @@ class RunContext:
         return s
 
     def _solve_at(self, loc: tuple, world, **kwargs):
-        """``api.solve``; a ConvergenceError names the scenario field whose equilibrium was not found."""
+        """``api.solve`` (the bound model's ``solve`` for another family); a ConvergenceError names the
+        scenario field whose equilibrium was not found."""
         try:
+            if self.model is not None:
+                return self.model.solve(kwargs["tariffs"])
             return api.solve(world, **kwargs)
         except ConvergenceError as exc:
             msg = str(self.scenario.error(loc, f"no equilibrium found: {exc}"))
@@ -155,9 +219,16 @@ class RunContext:
             raise self.scenario.error(loc, str(exc)) from None
 
     def solve(self, tariffs, *, deficits=None, closure=None, warm=None):
+        """An equilibrium at ``tariffs`` from the baseline: ``api.solve``, or the bound model's ``solve``."""
+        if self.model is not None:
+            return self.model.solve(tariffs)
         return api.solve(self.baseline, tariffs=tariffs, deficits=deficits,
                          closure=closure or self.scenario.model.ge.closure,
                          initial_wage_hat=None if warm is None else warm.wage_hat)
+
+    def strategy_model(self):
+        """What the strategy layer is handed: the baseline World (Caliendo-Parro) or the bound model."""
+        return self.baseline if self.model is None else self.model
 
     def add_solved(self, s: Solved) -> None:
         self.solved[s.name] = s

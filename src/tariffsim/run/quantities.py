@@ -50,6 +50,11 @@ class Quantity:
         return asdict(self)
 
 
+def ge_world(ctx: RunContext) -> str:
+    """The GE basis a label names: :data:`GE_WORLD` (Caliendo-Parro), else the model family and its world."""
+    return GE_WORLD if ctx.model is None else f"{ctx.family} model, {ctx.world.name}"
+
+
 def _cache(ctx: RunContext) -> dict[str, Any]:
     return ctx.quantities
 
@@ -83,8 +88,8 @@ def deficit_ge_baseline(ctx: RunContext, a: str, b: str) -> Quantity:
     f = np.asarray(base.flows)
     d = float(f[ib, ia].sum() - f[ia, ib].sum()) / BN
     return Quantity(f"deficit_{a}_{b}_ge_baseline", d, "USD bn per year",
-                    f"{GE_WORLD} ({ctx.world.name}), goods and services, level",
-                    f"{a} deficit with {b}, goods and services, GE baseline ({GE_WORLD}, level)")
+                    f"{ge_world(ctx)} ({ctx.world.name}), goods and services, level",
+                    f"{a} deficit with {b}, goods and services, GE baseline ({ge_world(ctx)}, level)")
 
 
 def ustr_rate(a: str = "USA", b: str = "JPN") -> Quantity:
@@ -132,8 +137,8 @@ def counterfactual_ev(ctx: RunContext, name: str, region: str) -> Quantity:
     """Equivalent variation of ``region`` in a solved counterfactual (USD bn per year; change vs the GE baseline)."""
     s = ctx.counterfactual(name)
     ev = float(s.eq.ev_usd[ctx.baseline.index(region)]) / BN
-    return Quantity(f"ev_{region}_{name}", ev, "USD bn per year", f"{GE_WORLD}, change vs the GE baseline",
-                    f"{s.label}: {region} welfare (EV, change vs baseline, {GE_WORLD})")
+    return Quantity(f"ev_{region}_{name}", ev, "USD bn per year", f"{ge_world(ctx)}, change vs the GE baseline",
+                    f"{s.label}: {region} welfare (EV, change vs baseline, {ge_world(ctx)})")
 
 
 def quantities_data(*qs: Quantity | None) -> dict[str, dict[str, Any]]:
@@ -141,5 +146,5 @@ def quantities_data(*qs: Quantity | None) -> dict[str, dict[str, Any]]:
     return {q.key: q.as_dict() for q in qs if q is not None}
 
 
-__all__ = ["Quantity", "census_goods_trade", "deficit_census_2024", "deficit_ge_baseline", "ustr_rate", "balancing_tariff",
+__all__ = ["Quantity", "ge_world", "census_goods_trade", "deficit_census_2024", "deficit_ge_baseline", "ustr_rate", "balancing_tariff",
            "counterfactual_ev", "quantities_data"]

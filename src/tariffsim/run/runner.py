@@ -65,7 +65,8 @@ def compute_run(
     for key, title, fn in S.SECTIONS:
         if sections is not None and key not in sections:
             continue
-        results.append(_timed(ctx, key, title, fn))
+        why = ctx.skip_reason(key)      # a section the scenario's model family cannot compute
+        results.append(_timed(ctx, key, title, fn if why is None else (lambda _ctx, k=key, w=why: SectionResult.skipped(k, "", w))))
     summary = _timed(ctx, "summary", "Summary", S.summary_section)
     results.insert(0, summary)
     return RunResult(scn, results, time.perf_counter() - t0, None,

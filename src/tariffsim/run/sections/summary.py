@@ -27,13 +27,13 @@ def summary_section(ctx: RunContext) -> SectionResult:
         if s.kind != "counterfactual":
             w, ev = s.eq.welfare_hat, s.eq.ev_usd / BN
             ta, tb = (Q.Quantity("", float(ev[k]), "USD bn per year", "", "").text() for k in (ia, ib))
-            rows.append({"label": f"{s.label}: welfare {a} / {b} (EV, change vs baseline, {Q.GE_WORLD})",
+            rows.append({"label": f"{s.label}: welfare {a} / {b} (EV, change vs baseline, {Q.ge_world(ctx)})",
                          "value": f"{100 * (w[ia] - 1):+.3f}% ({ta}) / {100 * (w[ib] - 1):+.3f}% ({tb})"})
             continue
         qa, qb = Q.counterfactual_ev(ctx, s.name, a), Q.counterfactual_ev(ctx, s.name, b)
         qs += [qa, qb]
         w = s.eq.welfare_hat
-        rows.append({"label": f"{s.label}: welfare {a} / {b} (EV, change vs baseline, {Q.GE_WORLD})",
+        rows.append({"label": f"{s.label}: welfare {a} / {b} (EV, change vs baseline, {Q.ge_world(ctx)})",
                      "value": f"{100 * (w[ia] - 1):+.3f}% ({qa.text()}) / {100 * (w[ib] - 1):+.3f}% ({qb.text()})"})
     # the same functions the sections use, so each figure has one value (and its basis in the label)
     others: list[Q.Quantity] = []

@@ -15,7 +15,10 @@ from .common import bilateral_rate, goods_mask
 
 
 def war_section(ctx: RunContext) -> SectionResult:
-    """Each optimal-tariff and Nash task through the strategy layer; outcomes re-solved in the scenario's GE."""
+    """Each optimal-tariff and Nash task through the strategy layer; outcomes re-solved in the scenario's GE.
+
+    The strategy layer gets the baseline World (Caliendo-Parro, bound there with ``closure``) or the
+    scenario's bound model (another family; ``closure`` is then the binding's)."""
     st = ctx.scenario.strategy
     if not st.optimal and not st.nash:
         return SectionResult.skipped("war", "", "The scenario has no optimal-tariff or Nash tasks.")
@@ -29,7 +32,7 @@ def war_section(ctx: RunContext) -> SectionResult:
         j = base.index(task.country)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CornerSolutionWarning)
-            res = api.optimal_tariff(base, task.country, structure=task.structure, others=others, closure=closure,
+            res = api.optimal_tariff(ctx.strategy_model(), task.country, structure=task.structure, others=others, closure=closure,
                                      bounds=(0.0, float(task.upper)),
                                      exporters=list(task.exporters) if task.exporters else None)
         t_opt = np.asarray(res.tariff_rate)
@@ -49,7 +52,7 @@ def war_section(ctx: RunContext) -> SectionResult:
         start = ctx.counterfactual(task.start).tariffs if task.start else np.asarray(base.tariffs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CornerSolutionWarning)
-            res = api.nash_tariffs(base, list(task.players), structure=task.structure, start=start, closure=closure,
+            res = api.nash_tariffs(ctx.strategy_model(), list(task.players), structure=task.structure, start=start, closure=closure,
                                    bounds=(0.0, float(task.upper)))
         t_n = np.asarray(res.tariff_rate)
         warm = ctx.solved[task.start].eq if task.start else None

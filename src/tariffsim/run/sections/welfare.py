@@ -18,7 +18,10 @@ def welfare_section(ctx: RunContext) -> SectionResult:
     df = pl.DataFrame([r for s in ctx.solved.values() for r in ge_rows(s)])
     mc = ctx.scenario.monte_carlo
     note, bands = "", None
-    if mc is not None:
+    if mc is not None and ctx.model is not None:
+        note = (f"No uncertainty bands: tariffsim.monte_carlo draws the elasticities of the Caliendo-Parro model only, "
+                f"not of model family {ctx.family!r}.")
+    elif mc is not None:
         # every GE outcome the summary shows gets a band, the scenario's list first
         names = list(dict.fromkeys(list(mc.counterfactuals or []) + [s.name for s in ctx.solved.values()]))
         parts, sources = [], []
