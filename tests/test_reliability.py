@@ -38,6 +38,7 @@ from tariffsim.errors import ConvergenceError, TariffsimError
 from tariffsim.world import World
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))["cases"]
 CASES = {c["id"]: c for c in MANIFEST}
 
@@ -272,18 +273,25 @@ def _manifest_home(tmp: Path, monkeypatch, text: str) -> None:
     catalog.refresh()
 
 
-def _world_without_usa(w):
+def _dashboard_scenario(tmp, world_yaml: str):
+    from tariffsim.scenario import parse_scenario
+
+    text = (f"name: d\nworld: {world_yaml}\npolicy: {{baseline: null, timeline: []}}\nmodel: {{pe: {{enabled: false}}}}\n"
+            "counterfactuals: []\nstrategy: {balancing: null}\nfairness: null\n")
+    return parse_scenario(text, path=tmp / "d.yaml")
+
+
+def _world_without_usa(w, tmp, mp):
     from tariffsim.dashboard.model import DashboardModel
 
-    DashboardModel(baseline=w)
+    DashboardModel(_dashboard_scenario(tmp, f"{{files: {ROOT / 'examples' / 'two_country_world'}}}"))
 
 
 def _dashboard(settings: dict):
     def call(w, tmp, mp):
         from tariffsim.dashboard.model import DashboardModel, Settings
 
-        wr = w.aggregate(regions={"HOM": "USA", "FOR": "JPN"})
-        DashboardModel(baseline=wr).solve(Settings(**settings))
+        DashboardModel(_dashboard_scenario(tmp, "{dataset: world_io_7x44_2017}")).solve(Settings(**settings))
     return call
 
 
@@ -323,7 +331,7 @@ API_CALLS = {
     "api_montecarlo_seed_negative": lambda w, tmp, mp: api.monte_carlo(w, tariffs=None, draws=4, seed=-1),
     "solver_max_iter_1": lambda w, tmp, mp: api.solve(w, tariffs=w.tariffs_with(importer="HOM", add=0.5), max_iter=1),
     "solver_no_equilibrium_fixed_deficits": lambda w, tmp, mp: api.solve(w, tariffs=_all_5000(w), closure="fixed"),
-    "dashboard_world_without_usa": lambda w, tmp, mp: _world_without_usa(w),
+    "dashboard_world_without_usa": _world_without_usa,
     "dashboard_nan_slider": _dashboard({"us_other_pct": float("nan")}),
     "dashboard_elasticity_scale_zero": _dashboard({"elasticity_scale": 0.0}),
 }
@@ -382,10 +390,20 @@ def test_failed_run_in_a_real_process_has_no_traceback_and_exit_2(tmp_path):
 
 # ----------------------------------------------------------------------------- dashboard: local only
 def _fake_streamlit(monkeypatch) -> list[list[str]]:
+    """Record the streamlit command the CLI would run instead of starting a server (nothing to stop afterwards)."""
     import importlib.util
 
+    from tariffsim.dashboard import launch
+
     calls: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(list(cmd)) or 0)
+
+    def run_child(cmd, *, env=None, on_start=None, **kw):
+        calls.append(list(cmd))
+        if on_start is not None:
+            on_start(0)
+        return 0
+
+    monkeypatch.setattr(launch, "run_child", run_child)
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "streamlit" else real(name, *a))
     return calls

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import api
-from ..errors import ScenarioError
+from ..errors import DataError, ScenarioError
 from ..run import RunContext, Solved, as_scenario
 from ..run.sections.common import bilateral_row
 
@@ -102,6 +102,9 @@ class DashboardModel:
         self.ctx = RunContext(as_scenario(scenario))
         self.ctx.load()
         b = self.baseline = self.ctx.baseline
+        missing = [r for r in ("USA", "JPN") if r not in b.regions]
+        if missing:
+            raise DataError(f"the dashboard needs a world with USA and JPN; {b.name!r} has no {', '.join(missing)}")
         self.usa, self.jpn = b.index("USA"), b.index("JPN")
         f = np.asarray(b.flows) * (1 - np.eye(b.n_regions))[:, :, None]
         self.goods = [s for s, tot in zip(b.sectors, f.sum(axis=(0, 1))) if tot > 0 and int(s) <= 22] if all(

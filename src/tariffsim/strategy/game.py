@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 
 from ..errors import ConvergenceError, ScenarioError
 from ..models.base import bind_model
-from ..models.ge import ACCEPT_TOL, Equilibrium, equilibrium, make_params, solve
+from ..models.ge import ACCEPT_TOL, Equilibrium, equilibrium_implicit, make_params, solve
 from ..world import World
 from .sector_groups import default_groups
 
@@ -74,7 +74,7 @@ class _Game:
         def ev_fn(x, log_w0):
             t1 = jnp.where(idx >= 0, x[jnp.maximum(idx, 0)], base.t1)
             d1 = base.d1.at[a].add(x[-1]).at[b].add(-x[-1])
-            sol = equilibrium(base._replace(t1=t1, d1=d1), log_w0, has_io)
+            sol = equilibrium_implicit(base._replace(t1=t1, d1=d1), log_w0, has_io)
             ev = (sol.welfare_hat - 1.0) * base.i0
             out = jnp.stack([ev[a], ev[b]])
             return out, (out, jnp.log(sol.wage_hat), sol.residual)
