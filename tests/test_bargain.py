@@ -1,4 +1,4 @@
-"""Nash bargaining, Pareto frontier and deals (DESIGN §5; issue 6).
+"""Nash bargaining, Pareto frontier and deals (docs/design.md §5; issue 6).
 
 Every check is independent of the optimiser's own output: brute-force grids of
 instruments solved by the public ``solve``, first-order conditions by finite

@@ -2,7 +2,7 @@
 
 Each returned :class:`~tariffsim.models.ge.Equilibrium` is verified here from its
 arrays (flows, spending, income, wages, prices, trade shares) against the model's
-conditions (Caliendo & Parro 2015, eq. 10-14; DESIGN §4), written out again in
+conditions (Caliendo & Parro 2015, eq. 10-14; docs/design.md §4), written out again in
 numpy with nothing taken from the solver: not its residual, not its certificate,
 not its price-index code. Every condition must hold to 1e-8 relative to its own
 scale (a tiny country's labour market relative to that country's value added);

@@ -1,4 +1,4 @@
-"""GE engine validation (DESIGN §8): closed forms, invariants, reductions, gradients,
+"""GE engine validation (docs/design.md §8): closed forms, invariants, reductions, gradients,
 published Caliendo-Parro (2015) NAFTA numbers, hard cases, failure modes."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The Liberation Day model (Ignatenko, Macedoni, Lashkaripour & Simonovska 2025): published
-numbers, the reduction to Caliendo-Parro, invariants and gradients (DESIGN §8)."""
+numbers, the reduction to Caliendo-Parro, invariants and gradients (docs/design.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Implicit differentiation of the certified fast GE kernel (issue 16), DESIGN §8 "gradients vs finite differences".
+"""Implicit differentiation of the certified fast GE kernel (issue 16), docs/design.md §8 "gradients vs finite differences".
 
 ``models.ge.equilibrium_implicit`` solves forward without derivatives (Anderson with IO,
 analytic Newton without) and re-attaches the implicit-function derivative at the root.

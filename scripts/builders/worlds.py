@@ -1,6 +1,6 @@
 """GE world datasets: world_io_7x44_2017, caliendo_parro_1993, world_2023_aggregate.
 
-Every world is written as the same tidy tables (DESIGN §3):
+Every world is written as the same tidy tables (docs/design.md §3):
 
 - ``regions(code, name)``, ``sectors(code, name, tradable)``
 - ``flows(exporter, importer, sector, value_usd_mn)`` pre-tariff, diagonal = domestic sales

@@ -7,7 +7,7 @@ schedule at a date plus extra measures and transfers), strategy tasks (optimal
 tariffs, Nash wars, bargaining), Monte Carlo settings and outputs. See
 ``docs/scenarios.md`` for the reference and ``examples/`` for commented files.
 
-Safety (DESIGN §10): the file is read by :mod:`tariffsim.safe_load` (regular
+Safety (docs/design.md §10): the file is read by :mod:`tariffsim.safe_load` (regular
 file, at most 1 MiB, UTF-8, a safe YAML loader with limits on depth, nodes and
 aliases, no duplicate keys) and validated by pydantic v2 models that forbid
 unknown fields; nothing a user writes is evaluated. Every problem raises

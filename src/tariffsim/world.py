@@ -1,6 +1,6 @@
 """The World: a frozen, validated, labelled multi-country multi-sector economy.
 
-Conventions (DESIGN §3): axes ``(exporter, importer, sector)``; ``flows[i, j, s]``
+Conventions (docs/design.md §3): axes ``(exporter, importer, sector)``; ``flows[i, j, s]``
 is the value (USD millions) of goods from exporter ``i`` bought by importer ``j``
 in sector ``s``, valued *before* ``j``'s tariff (``i == j``: domestic sales);
 ``tariffs[i, j, s]`` is the ad valorem tariff importer ``j`` levies on ``i``

@@ -1,7 +1,7 @@
 """Multi-country, multi-sector general equilibrium with input-output links and
 deficits, in changes ("exact hat algebra"): Caliendo & Parro (2015).
 
-For importer n, exporter i, sectors j, k (DESIGN §4)::
+For importer n, exporter i, sectors j, k (docs/design.md §4)::
 
     c_hat[i,j]  = w_hat[i]^va[i,j] * prod_k P_hat[i,k]^io[i,k,j]                    (CP eq. 10)
     P_hat[n,j]  = ( sum_i pi[i,n,j] (tau_hat[i,n,j] c_hat[i,j])^-theta[j] )^(-1/theta[j])   (CP eq. 11)

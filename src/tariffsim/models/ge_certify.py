@@ -8,7 +8,7 @@ certify the economy in floating point: the market left out inherits the
 others' absolute errors, which for a country 1e-9 the size of the rest is a
 large relative error. So every result is checked here, in numpy, against
 every condition of the model, each relative to its own scale (CP 2015, eq.
-10-14, DESIGN §4)::
+10-14, docs/design.md §4)::
 
     cost       log c_hat[i,j] = va[i,j] log w_hat[i] + sum_k io[i,k,j] log P_hat[i,k]     (10)
     price      log P_hat[n,j] = CES index of tau_hat c_hat at baseline shares pi           (11)

@@ -1,4 +1,4 @@
-"""The policy layer (DESIGN §6): measures, stacking, dated schedules, effective tariff rates, the USTR formula,
+"""The policy layer (docs/design.md §6): measures, stacking, dated schedules, effective tariff rates, the USTR formula,
 Japan's schedule and quotas, the fairness table, and product schedules aggregated to GE sectors.
 
     >>> from tariffsim import policy

@@ -14,7 +14,7 @@ A :class:`Measure` is data only; :mod:`tariffsim.policy.stacking` turns an order
       authority: hypothetical deal
       citation: none
 
-Layers (stacking classes, DESIGN §6 and ``us_tariff_actions_2025/stacking_rules.md`` §1):
+Layers (stacking classes, docs/design.md §6 and ``us_tariff_actions_2025/stacking_rules.md`` §1):
 
 ========================  ================================================================================
 ``mfn``                   replaces the applied column-1 rate where it applies (e.g. a negotiated cut)

@@ -2,7 +2,7 @@
 schedule-level entry point is :func:`tariffsim.policy.schedules.schedule_to_world`).
 
 For a GE world with regions R and sectors S, the US import tariff on exporter region e in sector s is the
-import-weighted mean of the product rates (DESIGN §6)::
+import-weighted mean of the product rates (docs/design.md §6)::
 
     tau[e, USA, s] = sum_{h in s, p in e} v[h, p] * rate[h, p] / sum_{h in s, p in e} v[h, p]
 

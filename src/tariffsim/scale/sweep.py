@@ -8,7 +8,7 @@ A sweep is a grid (``GRID.yaml``, validated by :class:`SweepGrid`) over
   goods in the same sectors;
 - ``transfer``: a lump-sum transfer ``T`` (USD mn/yr) from ``partner`` to ``home``
   (e.g. host-nation support): ``D1[home] += T``, ``D1[partner] -= T`` on top of the
-  closure's deficits (DESIGN §5), passed to the GE engine as ``deficits=``.
+  closure's deficits (docs/design.md §5), passed to the GE engine as ``deficits=``.
 
 Scenarios are numbered in grid order (tariff slowest, transfer fastest) and cut
 into chunks of ``chunk_size``; each chunk is one task that solves its scenarios

@@ -64,7 +64,7 @@ _ALIASES = {"us_tariffs": "home_tariffs", "jpn_tariffs": "partner_tariffs", "jap
 
 @dataclass(frozen=True, eq=False)
 class BargainResult:
-    """Nash bargaining solution, Pareto frontier and a deal's position (DESIGN §5).
+    """Nash bargaining solution, Pareto frontier and a deal's position (docs/design.md §5).
 
     ``nbs``, ``disagreement``, ``status_quo`` are :class:`Point`; ``frontier_ev_usd`` is
     (n, 2): EV of (home, partner) along the individually rational part of the frontier,
@@ -178,7 +178,7 @@ def bargain(
     frontier_points: int | None = None,
     security_value_usd_bn: Mapping[str, float] | None = None,
 ) -> BargainResult:
-    """Nash bargaining solution, Pareto frontier and the position of a deal (DESIGN §5, issue 6).
+    """Nash bargaining solution, Pareto frontier and the position of a deal (docs/design.md §5, issue 6).
 
     Parameters
     ----------

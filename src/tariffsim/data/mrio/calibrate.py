@@ -12,7 +12,7 @@ Inventory rule ``"zero"`` (default; the "INV = 0" correction)
 ``"keep"``
     Inventory changes count as final demand; refused if that leaves a negative flow or negative final demand.
 
-World arrays (DESIGN §3; Caliendo and Parro 2015, section 3), with ``Z[(i,k),(j,s)]`` the purchases of sector-k
+World arrays (docs/design.md §3; Caliendo and Parro 2015, section 3), with ``Z[(i,k),(j,s)]`` the purchases of sector-k
 goods from i by industry s in j and tariffs ``t[i, j, k]``::
 
     flows[i, j, k]        = sum_s Z[(i,k),(j,s)] + sum_f Y[(i,k), j, f]          (basic prices, pre-tariff)
