@@ -134,32 +134,29 @@ def authority_arrays(arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _aggregate(b: Any, arr: dict[str, np.ndarray], w: np.ndarray, keep: np.ndarray | None, by: str | None,
                decompose: str = "layer") -> pl.DataFrame:
-    cols = {"value_usd": w}
+    """Weighted means by group with ``np.bincount`` (one pass per column over the ~1.9M rows)."""
     parts = ({c.removesuffix("_rate"): arr[L] for L, c in OUT_COLUMNS.items()} if decompose == "layer"
              else authority_arrays(arr))
-    for c, a in parts.items():
-        cols["d_" + c] = a * w
-    cols["d_tariff"] = arr["tariff"] * w
-    if by == "partner":
-        key = pl.Series("partner", list(b.partners)).gather(b.p_idx)
-    elif by is not None:
-        n = int(by[2:])
-        key = pl.Series(by, [c[:n] for c in b.hs10_codes]).gather(b.h_idx)
-    df = pl.DataFrame(cols)
-    if by is not None:
-        df = df.with_columns(key.alias(by))
     if keep is not None:
-        df = df.filter(pl.Series(keep))
-    agg = [pl.col("value_usd").sum()] + [pl.col(c).sum() for c in df.columns if c.startswith("d_")]
-    g = df.group_by(by).agg(agg).sort(by) if by else df.select(agg)
-    if by:  # groups without weight (chapters 98/99 under goods weights) have no ETR
-        g = g.filter(pl.col("value_usd") > 0)
-    v = pl.col("value_usd")
-    return g.select(
-        *([by] if by else []), "value_usd",
-        (pl.col("d_tariff") / v).alias("etr"),
-        *[(pl.col("d_" + c) / v).alias("etr_" + c) for c in parts],
-    )
+        w = np.where(keep, w, 0.0)
+    if by is None:
+        gid, labels = np.zeros(w.size, dtype=np.int64), None
+    elif by == "partner":
+        gid, labels = b.p_idx, list(b.partners)
+    else:
+        labels_u, inv = np.unique(b.prefixes[int(by[2:])], return_inverse=True)
+        gid, labels = inv[b.h_idx], labels_u.tolist()
+    n = 1 if labels is None else len(labels)
+    tot = np.bincount(gid, weights=w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols = {"value_usd": tot, "etr": np.bincount(gid, weights=arr["tariff"] * w, minlength=n) / tot}
+        for c, a in parts.items():
+            cols["etr_" + c] = np.bincount(gid, weights=a * w, minlength=n) / tot
+    g = pl.DataFrame(cols)
+    if labels is None:
+        return g
+    # groups without weight (outside ``partners``, or chapters 98/99 under goods weights) have no ETR
+    return g.with_columns(pl.Series(by, labels)).filter(pl.col("value_usd") > 0).select(by, *cols)
 
 
 def etr_path(schedule_or_name: Schedule | str = "latest", dates: Sequence[Any] | None = None,
