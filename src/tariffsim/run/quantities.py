@@ -87,9 +87,12 @@ def deficit_ge_baseline(ctx: RunContext, a: str, b: str) -> Quantity:
     ia, ib = base.index(a), base.index(b)
     f = np.asarray(base.flows)
     d = float(f[ib, ia].sum() - f[ia, ib].sum()) / BN
-    return Quantity(f"deficit_{a}_{b}_ge_baseline", d, "USD bn per year",
-                    f"{ge_world(ctx)} ({ctx.world.name}), goods and services, level",
-                    f"{a} deficit with {b}, goods and services, GE baseline ({ge_world(ctx)}, level)")
+    if ctx.model is None:
+        basis, cover = f"{GE_WORLD} ({ctx.world.name})", "goods and services"
+    else:                                    # world_2023_aggregate (ilms2025) is BACI goods trade
+        basis, cover = ge_world(ctx), "every sector of the world"
+    return Quantity(f"deficit_{a}_{b}_ge_baseline", d, "USD bn per year", f"{basis}, {cover}, level",
+                    f"{a} deficit with {b}, {cover}, GE baseline ({ge_world(ctx)}, level)")
 
 
 def ustr_rate(a: str = "USA", b: str = "JPN") -> Quantity:
