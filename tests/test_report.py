@@ -62,8 +62,8 @@ def test_default_run_writes_report_results_and_tables(default_run):
     assert jpn["liberation_day"] < 0 and jpn["liberation_day"] < jpn["japan_deal"] < 0   # 24% hurts Japan more than 15%
     assert "US-Japan 2025" in proc.stdout                                               # the one-screen summary
     cpu = res["load_seconds"] + sum(s["cpu_seconds"] for s in res["sections"].values())
+    # timings are reported, not asserted (bench/bench_run.py measures them against a baseline)
     print(f"default run: {seconds:.1f} s wall (subprocess, with start-up), {res['seconds']:.1f} s in run, {cpu:.1f} s CPU")
-    assert cpu < 60, f"the default run must stay under a minute on 2 cores (CPU {cpu:.1f} s)"
 
 
 def test_report_parses_and_contains_each_figure(default_run):
