@@ -210,7 +210,7 @@ def test_built_baseline_solves_to_all_hats_one(files, tmp_path):
 
 def test_catalog_and_in_memory_worlds_give_identical_ge_results(files, tmp_path, monkeypatch):
     import tariffsim as ts
-    from tariffsim.data import info, refresh
+    from tariffsim.data import refresh
 
     monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
     refresh()

@@ -15,11 +15,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import small_ossa_world
 
 import tariffsim as ts
 from tariffsim.models.synthetic import synthetic_world
 from tariffsim.errors import CornerSolutionWarning, ScenarioError
-from tariffsim.models import ossa
 from tariffsim.models.base import bind_model
 from tariffsim.strategy import _core, optimal_tariff
 
@@ -27,18 +27,7 @@ from tariffsim.strategy import _core, optimal_tariff
 @pytest.fixture(scope="module")
 def small_pol():
     """3 regions x 3 sectors, balanced by Ossa's re-basing, political-economy weights (as test_strategy_core)."""
-    rng = np.random.default_rng(7)
-    n, s = 3, 3
-    flows = rng.uniform(5, 30, size=(n, n, s))
-    flows[np.arange(n), np.arange(n), :] += 150.0
-    tariffs = rng.uniform(0.0, 0.1, size=(n, n, s))
-    tariffs[np.arange(n), np.arange(n), :] = 0.0
-    lam = rng.uniform(0.5, 1.5, size=(n, s))
-    lam /= lam.mean(axis=1, keepdims=True)
-    sigma = np.array([3.0, 5.0, 8.0])
-    w = ts.World.from_arrays(regions=["A", "B", "C"], sectors=["x", "y", "z"], flows=flows, tariffs=tariffs,
-                             theta=sigma - 1, meta={"sigma": sigma, "lambda_pol": lam})
-    return bind_model(ossa.balance_world(w), "ossa2014", weights="political_economy")
+    return bind_model(small_ossa_world(), "ossa2014", weights="political_economy")
 
 
 @pytest.mark.parametrize("country", ["A", "B"])

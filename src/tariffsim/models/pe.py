@@ -579,7 +579,6 @@ def simulate(imports: Any, *, sigma: ElasticitySpec, epsilon: ElasticitySpec,
     True
     """
     df = _validate_imports(_to_polars(imports, "imports"))
-    n = df.height
     g, products = _factorize(df["product"])
     k, sources = _factorize(df["source"])
     _check_unique_pairs(g, k, products.len(), sources.len(), df)

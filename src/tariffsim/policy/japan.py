@@ -250,7 +250,6 @@ def fairness_table(world: Any = None, *, schedule: Any = "latest", date: Any = "
     jp_tw_mfn = float((st_mfn["tariff_rate"].to_numpy() * fw).sum() / fw.sum())
     lines = japan_line_aves(**ave_kw)
     jp_simple = float(lines["us_ave"].mean())
-    jp_simple_mfn = float(lines["mfn_ave"].mean())
     ntb = ntb_aves(**{k: v for k, v in ave_kw.items() if k in ("prices", "fx_jpy_per_usd")})
     rice = float(ntb.filter(pl.col("hs") == "1006")["ave"][0])
     u = read_table("ustr_reciprocal_2025", "formula").filter(pl.col("iso3") == "JPN").row(0, named=True)

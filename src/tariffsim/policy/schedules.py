@@ -67,7 +67,7 @@ def _rate_map(col: str, drop: Iterable[str] = ()) -> dict[str, float]:
 
 
 def _timeline_2025() -> tuple[Entry, ...]:
-    e: list[_Entry] = [
+    e: list[Entry] = [
         # ---------------- Section 232 steel & aluminium ----------------
         _m("s232-steel-2018", "s232", 0.25, "2018-03-23", end="2025-03-11", announced="2018-03-08",
            end_announced="2025-02-10", products=("72", "73"), exclude_partners=EXEMPT_2018,

@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
-import polars as pl
 
 from ..data import read_table
 from ..errors import DataError
