@@ -10,17 +10,52 @@ import time
 import pytest
 
 
+#: a sitecustomize that blocks every network connection and DNS lookup (Unix sockets stay allowed)
+NO_NETWORK = '''
+import socket
+_connect = socket.socket.connect
+def _blocked(self, *args, **kwargs):
+    if self.family == getattr(socket, "AF_UNIX", None):
+        return _connect(self, *args, **kwargs)
+    raise OSError(101, "network access blocked by the tariffsim reliability test")
+def _no_dns(*args, **kwargs):
+    raise socket.gaierror("network access blocked by the tariffsim reliability test")
+socket.socket.connect = _blocked
+socket.socket.connect_ex = _blocked
+socket.getaddrinfo = _no_dns
+'''
+
+#: run the CLI after checking that the guard is active
+DRIVER = """
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=1)
+    sys.exit("the socket guard is not active")
+except OSError as exc:
+    assert "blocked" in str(exc), exc
+from tariffsim import cli
+sys.argv = ["tariffsim", "run", "--out", sys.argv[1]]
+cli.main()
+"""
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory):
     """``tariffsim run`` of the built-in scenario in a subprocess, once: (output folder, process, wall seconds).
 
-    Used by ``test_report.py`` and ``test_report_browser.py`` so the suite renders the default report once.
+    The process runs with every network socket blocked (no network at run time, docs/design.md §10).
+    Used by ``test_report.py``, ``test_report_browser.py`` and ``test_reliability.py`` so the suite
+    renders the default report once.
     """
-    out = tmp_path_factory.mktemp("run") / "out"
+    root = tmp_path_factory.mktemp("run")
+    out = root / "out"
+    (root / "nonet").mkdir()
+    (root / "nonet" / "sitecustomize.py").write_text(NO_NETWORK)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "nonet"), *filter(None, [env.get("PYTHONPATH")])])
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tariffsim.cli", "run", "--out", str(out)], capture_output=True,
-                          text=True, timeout=900, cwd=out.parent, env=env)
+    proc = subprocess.run([sys.executable, "-c", DRIVER, str(out)], capture_output=True,
+                          text=True, timeout=900, cwd=root, env=env)
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc, seconds

@@ -47,18 +47,19 @@ def test_dashboard_states_its_baseline_and_matches_the_report_on_the_same_scenar
     from tariffsim.run import RunContext, as_scenario
     from tariffsim.run.sections.counterfactuals import counterfactuals_section
 
-    assert model.start == "japan_deal"
-    text = model.baseline_statement()
-    assert "baseline-2024" in text and "japan-deal-2025-09" in text and "USD bn per year" in text
     ctx = RunContext(as_scenario(None))                     # a fresh run, as `tariffsim run` does it
+    start = ctx.scenario.counterfactual(model.start)        # the last counterfactual built from a schedule alone
+    assert start.schedule is not None and start.base is None and not start.measures and not start.transfers
+    text = model.baseline_statement()
+    assert "baseline-2024" in text and start.schedule in text and "USD bn per year" in text
     ctx.load()
     table = counterfactuals_section(ctx).tables["ge_counterfactuals"]
     bil = counterfactuals_section(ctx).tables["ge_bilateral"]
     o = model.solve(Settings())
     for region in ("USA", "JPN"):
-        ev = table.filter((table["counterfactual"] == "japan_deal") & (table["region"] == region))["ev_usd_bn"][0]
+        ev = table.filter((table["counterfactual"] == model.start) & (table["region"] == region))["ev_usd_bn"][0]
         assert o.ev_usd_bn[region] == pytest.approx(ev, rel=1e-9)
-    deal = bil.filter(bil["counterfactual"] == "japan_deal").row(0, named=True)
+    deal = bil.filter(bil["counterfactual"] == model.start).row(0, named=True)
     assert o.us_imports_from_jpn_change_pct == pytest.approx(deal["USA_imports_from_JPN_change_pct"], rel=1e-9)
     assert o.us_exports_to_jpn_change_pct == pytest.approx(deal["USA_exports_to_JPN_change_pct"], rel=1e-9)
 

@@ -316,7 +316,7 @@ API_CALLS = {
     "api_solve_theta_negative": lambda w, tmp, mp: api.solve(w, theta=-1.0),
     "api_solve_initial_wage_negative": lambda w, tmp, mp: api.solve(w, initial_wage_hat=[-1.0, 1.0, 1.0]),
     "api_solve_not_a_world": lambda w, tmp, mp: api.solve("world_io_7x44_2017"),
-    "api_world_regions_none": lambda w, tmp, mp: World.from_arrays(regions=None, sectors=w.sectors, flows=w.flows),
+    "api_world_regions_not_a_list": lambda w, tmp, mp: World.from_arrays(regions=5, sectors=w.sectors, flows=w.flows),
     "api_world_region_missing_code": lambda w, tmp, mp: World.from_arrays(regions=["HOM", None, "ROW"], sectors=w.sectors, flows=w.flows),
     "api_world_theta_text": lambda w, tmp, mp: World.from_arrays(regions=w.regions, sectors=w.sectors, flows=w.flows, theta="x"),
     "api_world_flows_complex": lambda w, tmp, mp: World.from_arrays(regions=w.regions, sectors=w.sectors, flows=w.flows + 1j),
@@ -432,45 +432,17 @@ def test_dashboard_with_a_bad_scenario_exits_2_before_starting_streamlit(tmp_pat
 
 
 # ----------------------------------------------------------------------------- no network at run time
-SITECUSTOMIZE = '''
-import socket
-_connect = socket.socket.connect
-def _blocked(self, *args, **kwargs):
-    if self.family == getattr(socket, "AF_UNIX", None):
-        return _connect(self, *args, **kwargs)
-    raise OSError(101, "network access blocked by the tariffsim reliability test")
-def _no_dns(*args, **kwargs):
-    raise socket.gaierror("network access blocked by the tariffsim reliability test")
-socket.socket.connect = _blocked
-socket.socket.connect_ex = _blocked
-socket.getaddrinfo = _no_dns
-'''
+def test_default_bundle_runs_with_every_network_socket_blocked(default_run):
+    """`tariffsim run --out DIR` (the US-Japan bundle) in a process whose sockets cannot connect anywhere.
 
-
-@pytest.mark.slow
-def test_default_bundle_runs_with_every_network_socket_blocked(tmp_path):
-    """`tariffsim run --out DIR` (the US-Japan bundle) in a process whose sockets cannot connect anywhere."""
-    (tmp_path / "nonet").mkdir()
-    (tmp_path / "nonet" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "nonet"), *filter(None, [env.get("PYTHONPATH")])])
-    driver = textwrap.dedent("""
-        import socket, sys
-        try:
-            socket.create_connection(("127.0.0.1", 9), timeout=1)
-            sys.exit("the socket guard is not active")
-        except OSError as exc:
-            assert "blocked" in str(exc), exc
-        from tariffsim import cli
-        sys.argv = ["tariffsim", "run", "--out", "out", "-q"]
-        cli.main()
-    """)
-    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", driver], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    The session's default run (conftest.py) is that process: its sitecustomize blocks every
+    non-Unix socket connection and DNS lookup, and the driver checks the guard is active.
+    """
+    out, proc, _ = default_run
+    assert "the socket guard is not active" not in proc.stderr
     assert "blocked" not in proc.stderr, proc.stderr[-3000:]
-    res = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
+    res = json.loads((out / "results.json").read_text())
+    assert (out / "report.html").stat().st_size > 10_000
     assert all(s["status"] in ("ok", "skipped") for s in res["sections"].values()), \
         {k: (s["status"], s["note"]) for k, s in res["sections"].items() if s["status"] not in ("ok", "skipped")}
 

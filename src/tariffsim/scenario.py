@@ -54,6 +54,22 @@ AS_OF_RANGE = (_dt.date(2025, 1, 1), _dt.date(2026, 12, 31))
 AsOf = Literal["as_of"]
 
 
+def _date_or_as_of(v: Any) -> Any:
+    """A date (``YYYY-MM-DD``) or the word ``as_of`` (the scenario's as-of date); anything else is one clear error."""
+    if v == "as_of" or isinstance(v, _dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return _dt.date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"Input should be a valid date (YYYY-MM-DD) or 'as_of', got {v!r}")
+
+
+#: a date, or ``as_of`` (resolved by :meth:`Scenario.resolved`)
+DateOrAsOf = Annotated[_dt.date | AsOf, BeforeValidator(_date_or_as_of)]
+
+
 # --------------------------------------------------------------------------- value types
 #: The grammar of a rate written as text: ASCII digits, an optional sign, decimal point and
 #: exponent, then an optional ``%`` (``"24%"``, ``"-0.5%"``, ``"0.24"``, ``"1e-3"``). Full-width
@@ -155,7 +171,7 @@ class PESpec(_Strict):
 
     enabled: bool = True
     schedule: str = Field("japan-deal-2025-09", description="Named schedule to simulate.")
-    date: _dt.date | AsOf = Field(_dt.date(2025, 9, 16), description="Date at which the schedule is read (`as_of`: the scenario's as-of date).")
+    date: DateOrAsOf = Field(_dt.date(2025, 9, 16), description="Date at which the schedule is read (`as_of`: the scenario's as-of date).")
     partner: str = Field("JPN", description="Partner whose products are shown.")
     top: int = Field(15, ge=1, le=200, description="Number of products in the top-changes table.")
 
@@ -172,7 +188,7 @@ class ModelSpec(_Strict):
 class TimelineEntry(_Strict):
     """A point of the policy timeline: a named schedule read at a date (``as_of``: the scenario's as-of date)."""
 
-    date: _dt.date | AsOf
+    date: DateOrAsOf
     schedule: str = Field("latest", description="Named schedule (tariffsim.policy.builtin_schedule).")
     label: str | None = None
 
@@ -269,7 +285,7 @@ class Counterfactual(_Strict):
     name: Name
     label: str | None = None
     schedule: str | None = Field(None, description="Named US schedule applied to the world's US import tariffs.")
-    date: _dt.date | AsOf | None = Field(None, description="Date the schedule is read at (`as_of`: the scenario's as-of date).")
+    date: DateOrAsOf | None = Field(None, description="Date the schedule is read at (`as_of`: the scenario's as-of date).")
     base: Name | None = Field(None, description="Start from another counterfactual's tariffs (and transfers).")
     measures: list[Measure] = Field(default_factory=list)
     transfers: list[Transfer] = Field(default_factory=list)
@@ -340,7 +356,7 @@ class DealLedgerSpec(_Strict):
     """The US-Japan deal clause by clause (tariffsim.deal_section) on each date."""
 
     enabled: bool = True
-    dates: list[_dt.date | AsOf] = Field(default_factory=lambda: [_dt.date(2025, 9, 16), "as_of"],
+    dates: list[DateOrAsOf] = Field(default_factory=lambda: [_dt.date(2025, 9, 16), "as_of"],
                                         description="Dates of the ledger and the participation margins (`as_of`: the scenario's as-of date).")
 
 
@@ -383,7 +399,7 @@ class MonteCarloSpec(_Strict):
 
 class FairnessSpec(_Strict):
     pair: tuple[str, str] = ("USA", "JPN")
-    date: _dt.date | AsOf = Field(_dt.date(2025, 9, 16), description="Date of the policy-layer comparison (`as_of`: the scenario's as-of date).")
+    date: DateOrAsOf = Field(_dt.date(2025, 9, 16), description="Date of the policy-layer comparison (`as_of`: the scenario's as-of date).")
     schedule: str = "latest"
 
 

@@ -438,6 +438,8 @@ def run_sweep(
                             f"this world ({w.n_regions} regions x {w.n_sectors} sectors); the limit is "
                             f"{MAX_CHUNK_BYTES / 2**30:g} GiB: lower chunk_size")
     _prepare_out(grid, out_dir)
+    for stale in out_dir.glob(".part-*.tmp"):     # a part being written when an earlier run was killed (SIGKILL)
+        stale.unlink(missing_ok=True)
     todo = [k for k in range(grid.n_chunks) if not _part_path(out_dir, k).exists()]
     skipped = grid.n_chunks - len(todo)
 
