@@ -80,3 +80,37 @@ def small_ossa_world():
     w = ts.World.from_arrays(regions=["A", "B", "C"], sectors=["x", "y", "z"], flows=flows, tariffs=tariffs,
                              theta=sigma - 1, meta={"sigma": sigma, "lambda_pol": lam})
     return ossa.balance_world(w)
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run ``tariffsim ARGV`` through the real entry point in-process; (exit code, stdout, stderr)."""
+    import warnings
+
+    from tariffsim import cli
+
+    capsys.readouterr()
+    old = sys.argv
+    sys.argv = ["tariffsim", *argv]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    """A fresh user data folder (``TARIFFSIM_HOME``) with no Census key; the catalog re-read before and after."""
+    from tariffsim.data import refresh as refresh_catalog
+
+    monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CENSUS_API_KEY", raising=False)
+    refresh_catalog()
+    yield tmp_path / "home"
+    refresh_catalog()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 import yaml
 
 import tariffsim.errors as errors
@@ -100,22 +101,7 @@ def _materialise(case: dict, tmp: Path) -> Path:
 
 def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
     """Run ``tariffsim ARGV`` through the real entry point in-process; (exit code, stdout, stderr)."""
-    from tariffsim import cli
-
-    capsys.readouterr()
-    old = sys.argv
-    sys.argv = ["tariffsim", *argv]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(argv, capsys)
 
 
 def _assert_user_error(code: int, err: str, match: str, *, usage: bool = False) -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from tariffsim import safe_load
 from tariffsim.errors import DataError, ScenarioError, TariffsimError
@@ -97,21 +96,8 @@ def _warm_imports():
 
 
 def _cli(argv: list[str], capsys) -> tuple[int, str]:
-    from tariffsim import cli
-
-    capsys.readouterr()
-    old = sys.argv
-    sys.argv = ["tariffsim", *argv]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    return code, capsys.readouterr().err
+    code, _out, err = run_cli(argv, capsys)
+    return code, err
 
 
 def _target(loader: str, tmp: Path) -> Path:

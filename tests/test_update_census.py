@@ -23,7 +23,6 @@ import pytest
 
 from tariffsim.data import catalog as catalog_fn, read_table
 from tariffsim.data import census as C
-from tariffsim.data import refresh as refresh_catalog
 from tariffsim.data import update as U
 from tariffsim.data import update_commit
 from tariffsim.data.update_http import Offline
@@ -83,13 +82,7 @@ class FakeCensus:
         return self.answer(url)
 
 
-@pytest.fixture()
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("CENSUS_API_KEY", raising=False)
-    refresh_catalog()
-    yield tmp_path / "home"
-    refresh_catalog()
+# the `home` fixture (a fresh TARIFFSIM_HOME) is in conftest.py
 
 
 def _snapshot(home: Path) -> dict[str, str]:

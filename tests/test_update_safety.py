@@ -43,13 +43,7 @@ ROWS = [  # one month of imports, the size of real 2024 US imports from Japan by
 ]
 
 
-@pytest.fixture()
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TARIFFSIM_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("CENSUS_API_KEY", raising=False)
-    refresh_catalog()
-    yield tmp_path / "home"
-    refresh_catalog()
+# the `home` fixture (a fresh TARIFFSIM_HOME) is in conftest.py
 
 
 def _snapshot(home: Path, *, cache: bool = True) -> dict[str, str]:
