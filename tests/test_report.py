@@ -61,6 +61,9 @@ def test_default_run_writes_report_results_and_tables(default_run):
     jpn = {r["counterfactual"]: r["welfare_change_pct"] for r in w.filter(pl.col("region") == "JPN").to_dicts()}
     assert jpn["liberation_day"] < 0 and jpn["liberation_day"] < jpn["japan_deal"] < 0   # 24% hurts Japan more than 15%
     assert "US-Japan 2025" in proc.stdout                                               # the one-screen summary
+    etr = res["sections"]["etr"]                        # issue 14: the timeline runs to today and marks the ruling
+    assert "Learning Resources" in etr["note"] and etr["data"]["ieepa_refunds"]["ieepa_duties_paid_usd_bn"]["value"] == "166"
+    assert str(etr["data"]["latest"]["date"]) == res["settings"]["policy"]["as_of"]          # the run's as-of date
     cpu = res["load_seconds"] + sum(s["cpu_seconds"] for s in res["sections"].values())
     # timings are reported, not asserted (bench/bench_run.py measures them against a baseline)
     print(f"default run: {seconds:.1f} s wall (subprocess, with start-up), {res['seconds']:.1f} s in run, {cpu:.1f} s CPU")

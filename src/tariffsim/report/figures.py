@@ -17,9 +17,16 @@ def _color(region: str, k: int) -> str:
     return COLORS.get(region, palette[k % len(palette)])
 
 
-def etr_timeline(df, partner: str) -> go.Figure:
-    """Step lines of the effective tariff rate (percent) on ``partner`` and on all US imports, by date."""
+def etr_timeline(df, partner: str, marks: Sequence[dict] = ()) -> go.Figure:
+    """Step lines of the effective tariff rate (percent) on ``partner`` and on all US imports, by date.
+
+    ``marks``: events drawn as dashed vertical lines (``{"date": "YYYY-MM-DD", "label": ...}``), e.g. the IEEPA ruling.
+    """
     fig = go.Figure()
+    for m in marks:
+        fig.add_vline(x=m["date"], line=dict(color="#7f8c8d", dash="dash", width=1.5))
+        fig.add_annotation(x=m["date"], y=1.0, yref="paper", text=m["label"], showarrow=False, xanchor="left",
+                           yanchor="top", font=dict(size=11, color="#555"))
     for col, name, color in (("etr_partner_pct", f"US tariff on {partner} (ETR)", "#c0392b"),
                              ("etr_all_pct", "US tariff on all imports (ETR)", "#1f4e8c")):
         if col in df.columns:

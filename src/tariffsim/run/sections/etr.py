@@ -60,16 +60,19 @@ def etr_section(ctx: RunContext) -> SectionResult:
     shown = df.select(pl.col("date").cast(pl.Utf8).alias("date"), pl.col("label").alias("what changed (generated from the schedule)"),
                       pl.col("etr_partner_pct").alias(f"ETR on {pol.partner} (%)"), pl.col("etr_all_pct").alias("ETR, all imports (%)"),
                       pl.col("scenario_label").alias("scenario's label"))
+    note = ruling_note(pol.timeline[0].date, last["date"])
     return SectionResult(
-        "etr", "",
-        figures=[FigureSpec("fig-etr-timeline", "ETR timeline", "etr_timeline", df, {"partner": pol.partner},
+        "etr", "", note=note,
+        figures=[FigureSpec("fig-etr-timeline", "ETR timeline", "etr_timeline", df,
+                            {"partner": pol.partner, "marks": [{"date": RULING_DATE, "label": "Supreme Court: IEEPA void"}]
+                             if note else []},
                             f"Import-weighted (2024 import values, pre-substitution) US tariff rate on {pol.partner} "
                             "and on all partners; hover a step for the measures that start or end there."),
                  FigureSpec("fig-etr-authority", "ETR by authority", "etr_by_authority", df, {"authorities": auths},
                             "The all-imports ETR at each timeline date split by legal authority (stacked, percent).")],
         tables={"etr_timeline": df},
         views=[TableView(shown, digits=1)],
-        data={"partner": pol.partner, "steps": steps,
+        data={"partner": pol.partner, "steps": steps, "ieepa_refunds": refund_facts(),
               "latest": {"date": last["date"], "etr_partner_pct": last["etr_partner_pct"],
                          "etr_all_pct": last["etr_all_pct"]}})
 
@@ -102,3 +105,29 @@ def timeline_step(schedule, prev_date, date, rates: dict[str, float], prev_rates
     return {"date": date, "starts": [m.name for m in starts], "ends": [m.name for m in ends],
             "start_labels": [m.authority or m.name for m in starts], "end_labels": [m.authority or m.name for m in ends],
             "pp_all": pp_all, "pp_partner": pp_p, "label": label}
+
+
+#: Learning Resources, Inc. v. Trump, 607 U.S. ___ (2026), Nos. 24-1287 and 25-250 (facts table: ieepa_ruling_date)
+RULING_DATE = "2026-02-20"
+
+
+def refund_facts() -> dict:
+    """IEEPA ruling and refund facts from ``us_japan_policy_facts_2026`` (each with its source title)."""
+    t = api.read_table("us_japan_policy_facts_2026", "facts")
+    keys = ("ieepa_ruling_date", "ieepa_collection_end", "ieepa_duties_paid_usd_bn", "ieepa_refunds_cape_open")
+    return {r["key"]: {"value": r["value"], "unit": r["unit"], "source": r["source_title"]}
+            for r in t.filter(pl.col("key").is_in(keys)).iter_rows(named=True)}
+
+
+def ruling_note(first, last) -> str:
+    """A sentence on the IEEPA ruling and its refunds when the timeline spans the ruling date (facts table)."""
+    f = refund_facts()
+    ruling = f["ieepa_ruling_date"]["value"]
+    if not (str(first) <= ruling <= str(last)):
+        return ""
+    return (f"On {ruling} the Supreme Court held that IEEPA does not authorize tariffs (Learning Resources, Inc. v. "
+            f"Trump); CBP stopped collecting IEEPA duties for entries from {f['ieepa_collection_end']['value']}. "
+            f"IEEPA duties paid: about {f['ieepa_duties_paid_usd_bn']['value']} USD bn "
+            f"({f['ieepa_duties_paid_usd_bn']['source']}); refunds through CBP's CAPE process from "
+            f"{f['ieepa_refunds_cape_open']['value']}. The rates here are statutory rates on 2024 import weights; "
+            "refunds do not change them.")
