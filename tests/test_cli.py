@@ -144,3 +144,19 @@ def test_optimal_and_nash_on_a_small_user_world():
     assert json.loads(res.output)["players"] == ["FOR", "HOM"]
     res = runner.invoke(app, ["optimal", "XXX", "--world", world])
     assert res.exit_code == 2 and "unknown region 'XXX'" in _stderr(res)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["validate", "src/tariffsim/scenarios/us_japan_2025_2026.yaml"], ["schema"],
+                                  ["scenarios"], ["formula", "--partner", "JPN"], ["data", "list"], ["data", "status"]])
+def test_quick_verbs_do_not_import_jax(argv):
+    """Issue 18: --help, validate, schema, formula, scenarios and data list|status start without JAX (bench_cli times them)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import sys, atexit; atexit.register(lambda: sys.stderr.write('JAX=%d' % ('jax' in sys.modules))); "
+             "sys.argv = ['tariffsim'] + sys.argv[1:]; from tariffsim.cli import main; main()")
+    p = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "JAX=0" in p.stderr, f"{argv} imported JAX"

@@ -23,6 +23,7 @@ EXPORTS: dict[str, str] = {
     "dataset_info": "tariffsim.data:info",
     "list_datasets": "tariffsim.data:list_datasets",
     "load_world": "tariffsim.models.baseline:load_world",
+    "load_world_as_shipped": "tariffsim.data:load_world",   # no re-solve (no JAX): for checks of labels
     "read_world_files": "tariffsim.data:read_world_files",
     "read_table": "tariffsim.data:read_table",
     "user_data_dir": "tariffsim.data.catalog:user_data_dir",

@@ -279,7 +279,7 @@ def _check_world(scn) -> None:
             raise scn.error(("world", "files"), str(exc)) from None
     else:
         try:
-            w = api.load_world(scn.world.dataset, rebase=False)
+            w = api.load_world_as_shipped(scn.world.dataset)   # labels only: no re-solve, no JAX
         except TariffsimError as exc:
             raise scn.error(("world", "dataset"), str(exc)) from None
     scn.check_world(w.regions, w.sectors)
