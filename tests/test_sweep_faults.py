@@ -137,35 +137,56 @@ def test_a_sigkilled_sweep_resumes_with_every_row_once(grid_file, serial, tmp_pa
     _assert_complete(out, read_sweep(ref.out))
 
 
-@pytest.mark.skip(reason="flaky: LocalCluster's nannies live in the test process and restart SIGKILLed workers, so the "
-                         "cluster often recovers and the sweep completes; needs an external scheduler/worker setup")
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_a_cluster_that_cannot_recover_ends_in_one_line_within_the_timeout_and_a_rerun_completes(grid_file, serial, tmp_path):
-    from distributed import Client, LocalCluster
+    """A scheduler and two workers without nannies, as separate processes: SIGKILLed workers never come back.
+
+    (A LocalCluster's nannies live in the test process and restart killed workers, so it recovers.)
+    """
+    from distributed import Client
 
     out = tmp_path / "out"
     g = tmp_path / "grid.yaml"
     g.write_text(GRID + "progress_timeout_s: 8\n")
-    n_chunks = N_CHUNKS
+    port = _free_port()
+    addr = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], **quiet)]
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", addr, "--no-nanny",
+                                 "--nthreads", "1", "--no-dashboard"], **quiet) for _ in range(2)]
+    procs += workers
     log: list[int] = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, Client(cl) as client:
-        nannies = [n.process.process.pid for n in cl.workers.values()]   # nannies first: nobody restarts the workers
-        pids = _worker_pids(client)
-        # every worker and nanny is killed as the sweep starts (chunks on this tiny world take milliseconds, so
-        # a kill timed on the first finished part often came after the last one): nobody is left to compute
-        th = _kill_when_parts(out, lambda: nannies + pids, 0, log)
-        t0 = time.perf_counter()
-        with pytest.raises(ScenarioError) as exc:
-            run_sweep(g, out=out, scheduler=client, progress=False)
-        seconds = time.perf_counter() - t0
-        th.join(timeout=5)
+    try:
+        with Client(addr, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            # every worker is killed as the sweep starts: chunks on this tiny world take milliseconds, so a kill
+            # timed on a finished part can come after the last one; without nannies nobody restarts them
+            th = _kill_when_parts(out, lambda: [w.pid for w in workers], 0, log)
+            t0 = time.perf_counter()
+            with pytest.raises(ScenarioError) as exc:
+                run_sweep(g, out=out, scheduler=client, progress=False)
+            seconds = time.perf_counter() - t0
+            th.join(timeout=5)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(timeout=30)
     msg = str(exc.value)
     assert "\n" not in msg
-    # the cluster gives out either as silence (the progress timeout) or as a chunk out of retries: both end in one line
+    # the cluster gives out as silence (the progress timeout) or as a chunk out of retries: both end in one line
     assert msg.startswith(("sweep: no chunk finished for 8 s", "sweep: chunk ")) and "chunks not done (" in msg, msg
     assert "rerun" in msg, msg
     done = len(list(out.glob("part-*.parquet")))
-    assert done < n_chunks and f"{n_chunks - done} of {n_chunks} chunks not done" in msg, msg
-    assert seconds < 8 + 60, seconds            # the timeout, plus start-up and compilation on a loaded machine
+    assert done < N_CHUNKS and f"{N_CHUNKS - done} of {N_CHUNKS} chunks not done" in msg, msg
+    assert seconds < 8 + 60, seconds            # the timeout, plus start-up on a loaded machine
     res = run_sweep(g, out=out, scheduler="serial", progress=False)
-    assert res.skipped == done and res.computed == n_chunks - done
+    assert res.skipped == done and res.computed == N_CHUNKS - done
     _assert_complete(out, serial)
