@@ -32,17 +32,22 @@ COLS = {
 }
 
 
+def read_facts(path: Path, cols: dict) -> pl.DataFrame:
+    """A facts CSV as text columns plus ``value_num`` (the value where it is a number), keys unique, in ``cols`` order."""
+    raw = pl.read_csv(path, infer_schema_length=0)  # every column as text: values mix numbers, dates and rules
+    if raw["key"].n_unique() != raw.height:
+        dup = raw.filter(pl.col("key").is_duplicated())["key"].to_list()
+        raise ValueError(f"us_japan_policy_facts/{path.name}: duplicate keys {dup}")
+    return raw.with_columns(
+        pl.col("value").str.strip_chars().cast(pl.Float64, strict=False).alias("value_num"),
+    ).select(list(cols))
+
+
 def build(source: Path, out: Path) -> list[dict]:
     d = source / "us_japan_policy_facts"
     if not (d / "facts.csv").exists():
         return []
-    raw = pl.read_csv(d / "facts.csv", infer_schema_length=0)  # every column as text: values mix types
-    if raw["key"].n_unique() != raw.height:
-        dup = raw.filter(pl.col("key").is_duplicated())["key"].to_list()
-        raise ValueError(f"us_japan_policy_facts: duplicate keys {dup}")
-    df = raw.with_columns(
-        pl.col("value").str.strip_chars().cast(pl.Float64, strict=False).alias("value_num"),
-    ).select(list(COLS))
+    df = read_facts(d / "facts.csv", COLS)
     o = out / "us_japan_policy_facts"
     tables = {"facts": write_table(df, o, "facts", COLS)}
     return [record(

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
 from .common import record, write_table
-from .facts import COLS
+from .facts import COLS, read_facts
 
 COLS_2026 = {**COLS, "verified": "how many independent sources agree, e.g. 'verified (two sources)', "
                                  "'one reputable source; disputed by Tokyo'"}
@@ -26,13 +24,7 @@ def build(source: Path, out: Path) -> list[dict]:
     path = source / "us_japan_policy_facts" / "facts_2026.csv"
     if not path.exists():
         return []
-    raw = pl.read_csv(path, infer_schema_length=0)  # every column as text: values mix numbers, dates and rules
-    if raw["key"].n_unique() != raw.height:
-        dup = raw.filter(pl.col("key").is_duplicated())["key"].to_list()
-        raise ValueError(f"us_japan_policy_facts/facts_2026.csv: duplicate keys {dup}")
-    df = raw.with_columns(
-        pl.col("value").str.strip_chars().cast(pl.Float64, strict=False).alias("value_num"),
-    ).select(list(COLS_2026))
+    df = read_facts(path, COLS_2026)
     tables = {"facts": write_table(df, out / "us_japan_policy_facts", "facts_2026", COLS_2026)}
     return [record(
         "us_japan_policy_facts_2026",
