@@ -54,7 +54,7 @@ EXPORTS: dict[str, str] = {
     # --- models
     "Equilibrium": "tariffsim.models.ge:Equilibrium",
     "rebase_world": "tariffsim.models.ge:rebase_world",
-    "solve": "tariffsim.models.ge:solve",
+    "solve": "tariffsim.models.dispatch:solve",   # model= picks the family (caliendo_parro default)
     "pe": "tariffsim.models.pe",
     "BoundModel": "tariffsim.models.base:BoundModel",
     "bind_model": "tariffsim.models.base:bind_model",
@@ -91,7 +91,7 @@ EXPORTS: dict[str, str] = {
     "deal_section": "tariffsim.strategy.deal_section:deal_section",
     "DealSection": "tariffsim.strategy.deal_section:DealSection",
     # --- scale
-    "monte_carlo": "tariffsim.scale:monte_carlo",
+    "monte_carlo": "tariffsim.scale:monte_carlo",   # model= "caliendo_parro" (default) or "ilms2025"
     "MonteCarloResult": "tariffsim.scale:MonteCarloResult",
     "FailedDrawsWarning": "tariffsim.scale:FailedDrawsWarning",
     "run_sweep": "tariffsim.scale:run_sweep",
