@@ -34,6 +34,7 @@ elasticities and their standard errors).
 
 from __future__ import annotations
 
+import importlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -43,11 +44,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConvergenceError, DataError, ElasticityFallbackWarning, TariffsimWarning
+from ..errors import ConvergenceError, DataError, ElasticityFallbackWarning, ScenarioError, TariffsimWarning
 from ..models import ge
 from ..world import World
 from . import _kernel
 
+#: Monte Carlo of the other model families: name -> "module:function" (imported when first used).
+MC_FAMILIES: dict[str, str] = {"ilms2025": "tariffsim.scale.montecarlo_ilms:monte_carlo"}
 #: Coefficient of variation of theta where no standard error is known.
 DEFAULT_THETA_CV = 0.25
 #: Quantiles reported by :meth:`MonteCarloResult.bands`.
@@ -296,8 +299,14 @@ def monte_carlo(
     theta_draws: np.ndarray | None = None,
     max_failed_share: float = 0.05,
     progress: bool = False,
+    model: str = "caliendo_parro",
+    **model_options: Any,
 ) -> MonteCarloResult:
     """Solve a GE counterfactual for many draws of the trade elasticities.
+
+    ``model="ilms2025"`` hands every argument to :func:`tariffsim.scale.montecarlo_ilms.monte_carlo`
+    (draws of the ILMS trade elasticity eps; ``theta_sd``/``theta_draws`` are eps's spread/draws there,
+    while ``theta``, ``deficits`` and ``**model_options`` are the ILMS model's own options).
 
     Parameters
     ----------
@@ -332,6 +341,16 @@ def monte_carlo(
     >>> bool(abs(mc.bands()["q95"] - mc.point.welfare_hat).max() < 1e-10), mc.failed
     (True, 0)
     """
+    if model != "caliendo_parro" or model_options:    # another family: its own Monte Carlo (MC_FAMILIES)
+        if model not in MC_FAMILIES:
+            raise ScenarioError(f"monte_carlo: model {model!r} has no Monte Carlo; models: caliendo_parro, "
+                                f"{', '.join(MC_FAMILIES)}" if model != "caliendo_parro" else
+                                f"monte_carlo: model 'caliendo_parro' takes no option {sorted(model_options)[0]!r}")
+        mod, _, attr = MC_FAMILIES[model].partition(":")
+        extra = {k: v for k, v in (("theta", theta), ("deficits", deficits)) if v is not None}
+        return getattr(importlib.import_module(mod), attr)(
+            world, tariffs=tariffs, draws=draws, seed=seed, closure=closure, theta_sd=theta_sd, theta_draws=theta_draws,
+            chunk_size=chunk_size, max_failed_share=max_failed_share, progress=progress, **extra, **model_options)
     t_start = time.perf_counter()
     theta0 = np.asarray(world.theta if theta is None else theta, dtype=float)
     if theta0.shape == ():
