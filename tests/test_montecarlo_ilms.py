@@ -148,3 +148,30 @@ def test_bilateral_not_kept_says_why(world, tariffs):
     assert mc.bilateral_trade.shape == (1, 0, 0)
     with pytest.raises(DataError, match="keep_bilateral=True"):
         mc.bands("bilateral_trade")
+
+
+def test_report_welfare_section_gets_ilms_bands(tmp_path, tariffs):
+    """An ILMS scenario with ``monte_carlo:`` gets bands equal to ts.monte_carlo(model="ilms2025") called directly."""
+    from pathlib import Path
+
+    from tariffsim.run.context import RunContext, as_scenario
+    from tariffsim.run.sections.welfare import welfare_section
+
+    src = Path(__file__).resolve().parents[1] / "examples" / "ilms2025" / "ustr.yaml"
+    text = src.read_text(encoding="utf-8").replace("\nstrategy:", "\nmonte_carlo: {draws: 3, seed: 2, options: "
+                                                   "{theta_sd: 1.0}}\nstrategy:")
+    path = tmp_path / "ustr_mc.yaml"
+    path.write_text(text, encoding="utf-8")
+    ctx = RunContext(as_scenario(path))
+    ctx.load()
+    name = ctx.scenario.counterfactuals[0].name
+    s = ctx.counterfactual(name)
+    sec = welfare_section(ctx)
+    bands = sec.tables["welfare_bands"]
+    ref = ts.monte_carlo(ctx.world, tariffs=s.tariffs, model="ilms2025", draws=3, seed=2, theta_sd=1.0,
+                         revenue="income_tax").bands("welfare_hat")
+    got = bands.filter(bands["counterfactual"] == name).sort("region")
+    ref = ref.sort("region")
+    _close(got["q05_pct"].to_numpy(), 100 * (ref["q05"].to_numpy() - 1), 1e-9)
+    _close(got["q95_pct"].to_numpy(), 100 * (ref["q95"].to_numpy() - 1), 1e-9)
+    assert "Trade elasticity eps log-normal" in sec.note

@@ -9,6 +9,9 @@ from ..context import RunContext
 from ..result import FigureSpec, SectionResult, TableView
 from .common import ge_rows, partner_pair
 
+#: Model families that ``tariffsim.monte_carlo(..., model=)`` draws for (the others get a note, no bands).
+MC_FAMILIES = ("caliendo_parro", "ilms2025")
+
 
 def welfare_section(ctx: RunContext) -> SectionResult:
     """Welfare by region and outcome; 5th-95th percentile bands from ``tariffsim.monte_carlo`` where asked."""
@@ -18,13 +21,13 @@ def welfare_section(ctx: RunContext) -> SectionResult:
     df = pl.DataFrame([r for s in ctx.solved.values() for r in ge_rows(s)])
     mc = ctx.scenario.monte_carlo
     note, bands = "", None
-    if mc is not None and ctx.model is not None:
-        note = (f"No uncertainty bands: tariffsim.monte_carlo draws the elasticities of the Caliendo-Parro model only, "
-                f"not of model family {ctx.family!r}.")
+    if mc is not None and ctx.family not in MC_FAMILIES:
+        note = (f"No uncertainty bands: tariffsim.monte_carlo draws the elasticities of model families "
+                f"{', '.join(MC_FAMILIES)} only, not of {ctx.family!r}.")
     elif mc is not None:
         # every GE outcome the summary shows gets a band, the scenario's list first
         names = list(dict.fromkeys(list(mc.counterfactuals or []) + [s.name for s in ctx.solved.values()]))
-        parts, sources = [], []
+        parts, sources, spread = [], [], ""
         for name in names:
             s = ctx.solved.get(name)
             if s is None:
@@ -32,16 +35,22 @@ def welfare_section(ctx: RunContext) -> SectionResult:
             kw = dict(mc.options)
             if s.deficits is not None:
                 kw.setdefault("deficits", s.deficits)
-            res = api.monte_carlo(ctx.baseline, tariffs=s.tariffs, draws=mc.draws, seed=mc.seed,
-                                  closure=ctx.scenario.model.ge.closure, **kw)
+            if ctx.model is None:
+                res = api.monte_carlo(ctx.baseline, tariffs=s.tariffs, draws=mc.draws, seed=mc.seed,
+                                      closure=ctx.scenario.model.ge.closure, **kw)
+            else:   # another family: its Monte Carlo binds the world as loaded, with the scenario's model options
+                res = api.monte_carlo(ctx.world, tariffs=s.tariffs, draws=mc.draws, seed=mc.seed,
+                                      closure=ctx.scenario.model.ge.closure, model=ctx.family,
+                                      **dict(ctx.scenario.model.options), **kw)
             parts.append(bands_pct(res.bands("welfare_hat")).with_columns(pl.lit(name).alias("counterfactual")))
             sources = list(res.theta_sd_source)
+            spread = res.meta.get("spread_note", "")
         if parts:
             bands = pl.concat(parts, how="diagonal_relaxed")
             df = df.join(bands.select("counterfactual", "region", "q05_pct", "q50_pct", "q95_pct"),
                          on=["counterfactual", "region"], how="left")
             note = (f"Bars: central estimate; whiskers: 5th-95th percentiles over {mc.draws} Monte Carlo draws of "
-                    f"the trade elasticities (seed {mc.seed}), for every outcome. {spread_caption(sources)}")
+                    f"the trade elasticities (seed {mc.seed}), for every outcome. {spread or spread_caption(sources)}")
     if "q05_pct" not in df.columns:
         df = df.with_columns(pl.lit(None, pl.Float64).alias("q05_pct"), pl.lit(None, pl.Float64).alias("q50_pct"),
                              pl.lit(None, pl.Float64).alias("q95_pct"))
