@@ -284,8 +284,9 @@ def bargain(
     x_sq[-1] = float(np.clip(0.0, lo_T, hi_T))
 
     # ---- frontier: individually rational part, by the epsilon-constraint method
+    # (SLSQP from the status quo for the first end; the rest by continuation along the frontier, see .frontier)
     x_top, e_top = _eps_constraint(game, sc, x_sq, d[0], 0, what="frontier (partner's best)")   # max EV partner, home >= d
-    x_rgt, e_rgt = _eps_constraint(game, sc, x_sq, d[1], 1, what="frontier (home's best)")      # max EV home, partner >= d
+    x_rgt, e_rgt = _eps_constraint(game, sc, x_top, d[1], 1, what="frontier (home's best)")     # max EV home, partner >= d
     if e_top[1] < d[1] - 1e-6 * EV_SCALE or e_rgt[0] < d[0]:
         raise TariffsimError(f"bargain: no agreement in the instrument set beats disagreement for both {players[0]} and {players[1]}")
     targets = np.linspace(d[0], e_rgt[0], int(n_frontier))

@@ -34,6 +34,21 @@ T_SCALE = 1e4       # transfer variable in units of USD 10 bn
 BOUND_TOL = 1e-7
 
 
+def _ev_fn(x, log_w0, base, idx, a, b, has_io: bool):
+    """EV (2,) of the two players at agreement ``x`` (group tariffs via ``idx``, transfer ``x[-1]``), and aux."""
+    t1 = jnp.where(idx >= 0, x[jnp.maximum(idx, 0)], base.t1)
+    d1 = base.d1.at[a].add(x[-1]).at[b].add(-x[-1])
+    sol = equilibrium_implicit(base._replace(t1=t1, d1=d1), log_w0, has_io)
+    ev = (sol.welfare_hat - 1.0) * base.i0
+    out = jnp.stack([ev[a], ev[b]])
+    return out, (out, jnp.log(sol.wage_hat), sol.residual)
+
+
+#: one compiled kernel per shape: the world's data are arguments, so a second game (or a
+#: second ``bargain`` call) of the same shapes compiles nothing
+_ev_jacobian = jax.jit(jax.jacrev(_ev_fn, has_aux=True), static_argnames=("has_io",))
+
+
 class _Game:
     """Two players, their group-tariff instruments and a transfer, over one compiled GE kernel.
 
@@ -68,29 +83,52 @@ class _Game:
         self.base = make_params(w, None, closure=closure)
         self.log_w = np.zeros(w.n_regions)
         self.n_eval = 0
-        a, b, has_io, base = self.a, self.b, w.has_io, self.base
-        idx = jnp.asarray(index)
-
-        def ev_fn(x, log_w0):
-            t1 = jnp.where(idx >= 0, x[jnp.maximum(idx, 0)], base.t1)
-            d1 = base.d1.at[a].add(x[-1]).at[b].add(-x[-1])
-            sol = equilibrium_implicit(base._replace(t1=t1, d1=d1), log_w0, has_io)
-            ev = (sol.welfare_hat - 1.0) * base.i0
-            out = jnp.stack([ev[a], ev[b]])
-            return out, (out, jnp.log(sol.wage_hat), sol.residual)
-
-        self._jac = jax.jit(jax.jacrev(ev_fn, has_aux=True))
+        self.curvature: dict[int, np.ndarray] = {}     # column k -> d J / d x_k (2, k+1): fill_curvature
+        self._last: tuple[bytes, np.ndarray, np.ndarray] | None = None
+        self._args = (self.base, jnp.asarray(index), jnp.asarray(self.a), jnp.asarray(self.b))
 
     # ------------------------------------------------------------------ kernel
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """EV (2,) and Jacobian (2, k+1); NaN when the equilibrium fails at ``x``."""
+        """EV (2,) and Jacobian (2, k+1); NaN when the equilibrium fails at ``x``.
+
+        The last point is memoised (the optimisers ask for the same point twice: the
+        end of one frontier solve is the start of the next); ``n_eval`` counts kernel calls.
+        """
+        x = np.asarray(x, dtype=float)
+        key = x.tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1].copy(), self._last[2].copy()
         self.n_eval += 1
-        jac, (ev, log_w, res) = self._jac(jnp.asarray(x, dtype=float), jnp.asarray(self.log_w))
+        jac, (ev, log_w, res) = _ev_jacobian(jnp.asarray(x), jnp.asarray(self.log_w), *self._args,
+                                             has_io=bool(self.world.has_io))
         ev, jac = np.asarray(ev), np.asarray(jac)
         if not (float(res) < ACCEPT_TOL and np.isfinite(ev).all() and np.isfinite(jac).all()):
             return np.full(2, np.nan), np.full((2, len(x)), np.nan)
         self.log_w = np.asarray(log_w)
-        return ev, jac
+        self._last = (key, ev, jac)
+        return ev.copy(), jac.copy()
+
+    def fill_curvature(self, x: np.ndarray, cols, step: np.ndarray, upper: np.ndarray, refresh: bool = False) -> None:
+        """Second derivatives by forward differences of the exact Jacobian: ``curvature[k] = d J / d x_k`` (2, k+1) at ``x``.
+
+        One evaluation per column ``k`` in ``cols`` not yet known (all of them when ``refresh``);
+        ``step[k]`` is the difference step in ``x_k``'s units, taken downwards when ``x_k + step``
+        would pass ``upper[k]``. The columns are kept and reused (the callers use them as Newton's
+        Hessian, which needs no more than an approximation: they accept a point only on exact
+        first-order conditions). Raises ConvergenceError when the equilibrium fails at a step.
+        """
+        x = np.asarray(x, dtype=float)
+        _, j0 = self.evaluate(x)
+        for k in (int(c) for c in cols):
+            if k in self.curvature and not refresh:
+                continue
+            h = float(step[k]) if x[k] + step[k] <= upper[k] else -float(step[k])
+            xx = x.copy()
+            xx[k] += h
+            _, j1 = self.evaluate(xx)
+            if not np.isfinite(j1).all():
+                raise ConvergenceError("the equilibrium failed at a finite-difference point")
+            self.curvature[k] = (j1 - j0) / h
 
     def tariffs(self, x: np.ndarray) -> np.ndarray:
         t = np.array(self.world.tariffs, dtype=float)
