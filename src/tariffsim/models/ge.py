@@ -161,6 +161,55 @@ def calc_trade_share(pi0: jnp.ndarray, log_tau_hat: jnp.ndarray, log_c: jnp.ndar
     return jnp.where(pi0 > 0, pi0 * jnp.exp(z), 0.0)
 
 
+class SweepConstants(NamedTuple):
+    """What one sweep of the fast kernel needs from the tariffs and baseline shares, computed
+    once per solve rather than once per sweep."""
+
+    log_tau_hat: jnp.ndarray   # (N, N, S) log(1 + t1) - log(1 + t0)
+    weight: jnp.ndarray        # (N, N, S) pi0 / sum_i pi0 (0 where pi0 = 0)
+    has: jnp.ndarray           # (N, N, S) pi0 > 0
+    empty: jnp.ndarray         # (N, S) importer-sectors without any spending
+    inv_gross: jnp.ndarray     # (N, N, S) 1 / (1 + t1)
+    tax_factor: jnp.ndarray    # (N, N, S) t1 / (1 + t1)
+
+
+def sweep_constants(p: GEParams) -> SweepConstants:
+    """The per-solve constants of :func:`calc_log_price_and_share` and the spending terms."""
+    has = p.pi0 > 0
+    tot = jnp.sum(jnp.where(has, p.pi0, 0.0), axis=0)
+    empty = tot <= 0
+    inv = 1.0 / (1.0 + p.t1)
+    return SweepConstants(_log_tau_hat(p), jnp.where(has, p.pi0, 0.0) / jnp.where(empty, 1.0, tot), has, empty,
+                          inv, p.t1 * inv)
+
+
+def calc_log_price_and_share(log_c: jnp.ndarray, c: SweepConstants, pi0: jnp.ndarray,
+                             theta: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """CP eq. (11) and (12) from one exponential per trade flow (the fast kernel's sweep).
+
+    With ``z = log(tau_hat c_hat)``, ``zbar = sum_i w z`` (``w = pi0 / sum_i pi0``),
+    ``a = -theta (z - zbar)`` and a shift ``m = max(max_i a - LSE_SWITCH, 0)``::
+
+        x = sum_i w expm1(a - m),   log P_hat = zbar - (m + log1p(x)) / theta,
+        pi1 = pi0 exp(a - m) / (1 + x) = pi0 (tau_hat c_hat / P_hat)^-theta.
+
+    Without the shift (the usual case: by Jensen's inequality ``x >= 0`` there) this is
+    :func:`calc_log_price`'s centred form, exact as theta -> 0; with it, the max-shifted
+    log-sum-exp, which cannot overflow. The shares reuse the same exponentials, so a sweep
+    costs one transcendental per flow instead of three; the kernel's certificate is still
+    computed with :func:`calc_log_price` and :func:`calc_trade_share`.
+    """
+    z = jnp.where(c.has, c.log_tau_hat + log_c[:, None, :], 0.0)
+    zbar = jnp.sum(c.weight * z, axis=0)
+    a = -theta[None, None, :] * (z - zbar[None])
+    amax = jnp.max(jnp.where(c.has, a, -jnp.inf), axis=0)
+    shift = jnp.where(jnp.isfinite(amax), jnp.maximum(amax - LSE_SWITCH, 0.0), 0.0)
+    em = jnp.expm1(jnp.minimum(a - shift[None], LSE_SWITCH))
+    x = jnp.sum(c.weight * em, axis=0)
+    log_p = jnp.where(c.empty, 0.0, zbar - (shift + jnp.log1p(x)) / theta[None, :])
+    return log_p, pi0 * (1.0 + em) * (1.0 / (1.0 + x))[None]
+
+
 def _solve_prices(log_w: jnp.ndarray, log_tau_hat: jnp.ndarray, p: GEParams, has_io: bool) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Unit costs and price indices given wages: closed form without IO, contraction with IO."""
     if not has_io:
@@ -323,21 +372,55 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
     return lp_new, X_new, _labour_residual(w, out, p), pi1
 
 
-def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
-                     max_iter: int = 400, tol: float = 1e-13, memory: int = 8,
-                     log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None) -> GESolution:
-    """Forward-only fast solve: Anderson acceleration (Walker & Ni 2011) of one joint
-    sweep over wages, prices and spending, with the wage step preconditioned by a
-    fixed inverse Jacobian ``H0`` (chord method: ``x <- x - H0 e``).
+#: Price and spending sweeps per step of the fast kernel's map (:func:`fast_map`). With IO,
+#: two of each per step (spending and the labour residual at the updated spending) took
+#: 14.5 Anderson steps per Monte Carlo draw on world_io_7x44_2017 instead of 25.4 for one
+#: of each, 1.2-1.3x less time; three price sweeps saved no more time (docs/performance.md).
+FAST_PRICE_SWEEPS = 2
+FAST_SPENDING_SWEEPS = 2
 
-    The returned ``residual`` is the largest violation of *every* equilibrium
-    condition at the returned point (labour markets and numeraire, price system,
-    spending system, relative), so a small residual certifies the equilibrium
-    independently of how it was found. Not differentiable (use :func:`equilibrium_implicit`).
-    ``log_p0`` and ``expenditure0`` warm-start prices and spending (e.g. from a nearby
-    solution); by default they start from the no-IO prices and one spending sweep.
+
+def _lean_parts(x, lp, X, p: GEParams, c: SweepConstants, has_io: bool):
+    """The fast kernel's sweep: the conditions of :func:`_joint_parts` with one exponential
+    per flow (:func:`calc_log_price_and_share`) and the per-solve constants ``c`` hoisted.
+
+    With IO, :data:`FAST_PRICE_SWEEPS` price sweeps ``log P <- T(log P; log w)`` (CP eq.
+    10-11), then :data:`FAST_SPENDING_SWEEPS` spending sweeps ``X <- M X + b`` (CP eq. 13)
+    at those trade shares, and the labour residual (CP eq. 14) at the updated spending.
+    Every sweep maps a fixed point to itself, so the map's fixed points are the equilibria.
     """
-    n, s = p.alpha.shape
+    w = jnp.exp(x)
+    n_price, n_spend = (FAST_PRICE_SWEEPS, FAST_SPENDING_SWEEPS) if has_io else (1, 1)
+    for _ in range(n_price):
+        log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
+        lp, pi1 = calc_log_price_and_share(log_c, c, p.pi0, p.theta)
+    tax_share = jnp.sum(pi1 * c.tax_factor, axis=0)
+    base = w * p.va0 + p.d1
+    sales = pi1 * c.inv_gross
+    out = jnp.einsum("inj,nj->ij", sales, X)
+    for _ in range(n_spend):
+        X = _io_spending(out, X, tax_share, base, p) if has_io else _noio_spending(tax_share, base, p)
+        out = jnp.einsum("inj,nj->ij", sales, X)
+    return lp, X, _labour_residual(w, out, p)
+
+
+class FastProblem(NamedTuple):
+    """One problem of the fast kernel: parameters, hoisted constants, the wage preconditioner
+    ``H0`` and the spending scale of the stacked unknown ``z = [log w, log P, X / xscale]``."""
+
+    p: GEParams
+    c: SweepConstants
+    H0: jnp.ndarray
+    xscale: jnp.ndarray
+
+
+def fast_start(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
+               log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None):
+    """Starting point ``z0`` and the :class:`FastProblem` of :func:`equilibrium_fast`.
+
+    Prices and spending start at ``log_p0`` and ``expenditure0`` when given (a nearby
+    solution), else at the no-IO prices and one spending sweep.
+    """
     if log_p0 is None or expenditure0 is None:
         lp0 = calc_log_price(p.va * log_w0[:, None], _log_tau_hat(p), p.pi0, p.theta)
         X0 = p.alpha * (jnp.exp(log_w0) * p.va0 + p.d1)[:, None]
@@ -345,27 +428,58 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
     else:
         lp0, X0 = log_p0, expenditure0
     xscale = jnp.maximum(jnp.abs(X0), 1e-9 * jnp.max(jnp.abs(X0)))
+    prob = FastProblem(p, sweep_constants(p), H0, xscale)
+    return jnp.concatenate([log_w0, lp0.ravel(), (X0 / xscale).ravel()]), prob
 
-    def unpack(z):
-        return z[:n], z[n:n + n * s].reshape(n, s), z[n + n * s:].reshape(n, s) * xscale
 
-    def G(z):
-        x, lp, X = unpack(z)
-        lp_new, X_new, e, _ = _joint_parts(x, lp, X, p, has_io)
-        dx = H0 @ e
-        x_new = x - dx * jnp.minimum(1.0, 0.25 / jnp.maximum(jnp.max(jnp.abs(dx)), 1e-300))  # step cap
-        return jnp.concatenate([x_new, lp_new.ravel(), (X_new / xscale).ravel()])
+def _unpack(z, prob: FastProblem):
+    n, s = prob.p.alpha.shape
+    return z[:n], z[n:n + n * s].reshape(n, s), z[n + n * s:].reshape(n, s) * prob.xscale
 
-    z0 = jnp.concatenate([log_w0, lp0.ravel(), (X0 / xscale).ravel()])
-    z, _, it = anderson(G, z0, memory=memory, tol=tol, max_iter=max_iter)
-    x, lp, X = unpack(z)
+
+def fast_map(z: jnp.ndarray, prob: FastProblem, has_io: bool) -> jnp.ndarray:
+    """The fixed-point map ``G(z)`` Anderson accelerates: one joint sweep, the wage step a
+    chord step ``log w <- log w - H0 e`` capped at 0.25 in the sup norm."""
+    x, lp, X = _unpack(z, prob)
+    lp_new, X_new, e = _lean_parts(x, lp, X, prob.p, prob.c, has_io)
+    dx = prob.H0 @ e
+    x_new = x - dx * jnp.minimum(1.0, 0.25 / jnp.maximum(jnp.max(jnp.abs(dx)), 1e-300))  # step cap
+    return jnp.concatenate([x_new, lp_new.ravel(), (X_new / prob.xscale).ravel()])
+
+
+def fast_finish(z: jnp.ndarray, prob: FastProblem, has_io: bool, iterations) -> GESolution:
+    """Outputs at ``z`` with the certificate: the largest violation of *every* equilibrium
+    condition (labour markets and numeraire, price system, spending system, relative),
+    recomputed with the accurate :func:`_joint_parts`."""
+    p = prob.p
+    x, lp, X = _unpack(z, prob)
     lp_chk, X_chk, e, pi1 = _joint_parts(x, lp, X, p, has_io)
     residual = jnp.maximum(jnp.max(jnp.abs(e)),
                            jnp.maximum(jnp.max(jnp.abs(lp_chk - lp)), jnp.max(jnp.abs(X_chk - X)) / jnp.max(jnp.abs(X))))
     residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
     # outputs at the certified point (prices and trade shares from the checking sweep)
     log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
-    return _outputs(p, x, log_c, lp_chk, pi1, X, residual, it)
+    return _outputs(p, x, log_c, lp_chk, pi1, X, residual, iterations)
+
+
+def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
+                     max_iter: int = 400, tol: float = 1e-13, memory: int = 8,
+                     log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None) -> GESolution:
+    """Forward-only fast solve: Anderson acceleration (Walker & Ni 2011) of one joint
+    sweep over wages, prices and spending (:func:`fast_map`), with the wage step
+    preconditioned by a fixed inverse Jacobian ``H0`` (chord method: ``x <- x - H0 e``).
+
+    The returned ``residual`` is the largest violation of *every* equilibrium
+    condition at the returned point (:func:`fast_finish`), so a small residual
+    certifies the equilibrium independently of how it was found. Not differentiable
+    (use :func:`equilibrium_implicit`). ``log_p0`` and ``expenditure0`` warm-start
+    prices and spending (e.g. from a nearby solution). Many problems at once:
+    :func:`tariffsim.scale._kernel.solve_batched` runs the same three steps over a batch
+    with :func:`tariffsim.solve.anderson.anderson_batched`.
+    """
+    z0, prob = fast_start(p, log_w0, H0, has_io, log_p0, expenditure0)
+    z, _, it = anderson(lambda z: fast_map(z, prob, has_io), z0, memory=memory, tol=tol, max_iter=max_iter)
+    return fast_finish(z, prob, has_io, it)
 
 
 @partial(jax.jit, static_argnames=("has_io",))
