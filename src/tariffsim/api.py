@@ -2,8 +2,11 @@
 
 ``import tariffsim`` (and ``import tariffsim.api``) is instant: nothing here imports
 JAX, NumPy-heavy models or data until a name is first used (PEP 562 module
-``__getattr__``). ``tariffsim.solve`` imports :mod:`tariffsim.models.ge` on first
-access; ``tariffsim.ustr_reciprocal_rate`` imports only the policy layer. The CLI,
+``__getattr__``). ``tariffsim.solve`` imports :mod:`tariffsim.models.dispatch` (and with
+it :mod:`tariffsim.models.ge`) on first access; ``tariffsim.ustr_reciprocal_rate`` imports
+only the policy layer. ``solve`` and ``monte_carlo`` take ``model=`` (default
+``"caliendo_parro"``; ``"ilms2025"``), as ``bind_model``, ``optimal_tariff`` and
+``nash_tariffs`` take a family or a bound model. The CLI,
 the dashboard and the report reach the library through this table.
 
 To add a public name, add one line to :data:`EXPORTS` (name -> ``"module"`` or
