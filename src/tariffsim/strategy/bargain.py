@@ -51,7 +51,7 @@ from ..errors import CornerSolutionWarning, ScenarioError, TariffsimError
 from ..world import World
 from .deal import Deal, DealPosition, deal_2025, locate_deal
 from .facts import _facts, fact, policy_defaults
-from .frontier import _eps_constraint
+from .frontier import _eps_constraint, _frontier_point
 from .game import EV_SCALE, Point, _Game, _lbfgsb, _Scaled
 from .sector_groups import default_groups, goods_sectors
 from .threat import ThreatPoint, threat_2025
@@ -273,6 +273,7 @@ def bargain(
         d_point = Point(getattr(disagreement, "label", "given threat"), np.asarray(eq.tariffs), 0.0, game.ev_of(eq))
         kind = "threat point" if isinstance(disagreement, ThreatPoint) else "given"
     d = d_point.ev_usd - sec
+    game.curvature.clear()      # the war's Newton left second derivatives at the war point; the frontier lies elsewhere
 
     # ---- instruments in play
     free = np.r_[[(("home_tariffs" in inst) if o == 0 else ("partner_tariffs" in inst)) for o in game.owner],
@@ -285,28 +286,25 @@ def bargain(
 
     # ---- frontier: individually rational part, by the epsilon-constraint method
     # (SLSQP from the status quo for the first end; the rest by continuation along the frontier, see .frontier)
-    x_top, e_top = _eps_constraint(game, sc, x_sq, d[0], 0, what="frontier (partner's best)")   # max EV partner, home >= d
-    x_rgt, e_rgt = _eps_constraint(game, sc, x_top, d[1], 1, what="frontier (home's best)")     # max EV home, partner >= d
+    top = _frontier_point(game, sc, x_sq, d[0], 0, what="frontier (partner's best)")    # max EV partner, home >= d
+    rgt = _frontier_point(game, sc, top.x, d[1], 1, what="frontier (home's best)")    # max EV home, partner >= d
+    x_top, e_top, x_rgt, e_rgt = top.x, top.ev, rgt.x, rgt.ev
     if e_top[1] < d[1] - 1e-6 * EV_SCALE or e_rgt[0] < d[0]:
         raise TariffsimError(f"bargain: no agreement in the instrument set beats disagreement for both {players[0]} and {players[1]}")
     targets = np.linspace(d[0], e_rgt[0], int(n_frontier))
-    fx, fe = [x_top], [e_top]
-    x_prev = x_top
+    points = [top]
     for u in targets[1:-1]:
-        x_prev, e = _eps_constraint(game, sc, x_prev, u, 0, what=f"frontier at EV {players[0]} = {u:,.0f}")
-        fx.append(x_prev)
-        fe.append(e)
-    fx.append(x_rgt)
-    fe.append(e_rgt)
-    fx, fe = np.array(fx), np.array(fe)
+        points.append(_frontier_point(game, sc, points[-1].x, u, 0, what=f"frontier at EV {players[0]} = {u:,.0f}"))
+    points.append(replace(rgt, lam=1.0 / rgt.lam))        # its multiplier in the home-constrained form: slope -lam
+    fx, fe = np.array([q.x for q in points]), np.array([q.ev for q in points])
 
-    # ---- Nash bargaining solution: start from the best frontier point, refine with exact gradients
+    # ---- Nash bargaining solution: start from the frontier point where the Nash product peaks
+    # (regula falsi on its derivative along the frontier), refine with exact gradients
     gains = fe - d
     ok = (gains > 0).all(axis=1)
     if not ok.any():
         raise TariffsimError("bargain: the bargaining set is a single point (no strict gain over disagreement for both)")
-    nash = np.where(ok, beta * np.log(np.where(ok, gains[:, 0], 1)) + (1 - beta) * np.log(np.where(ok, gains[:, 1], 1)), -np.inf)
-    x0 = fx[int(np.argmax(nash))]
+    x0 = _nbs_start(game, sc, points, d, float(beta), players)
     wts = np.array([beta, 1 - beta])
 
     def nbs_fun(z):
@@ -359,6 +357,52 @@ def bargain(
         frontier_ev_usd=fe, frontier_parameters=fx, deal=dpos, defaults=defaults, evaluations=game.n_eval,
         seconds=time.perf_counter() - t_start)
 
+
+
+def _nash_slope(p, d: np.ndarray, beta: float) -> float:
+    """Derivative of the Nash product's log along the frontier at point ``p`` (in home's EV; frontier slope ``-p.lam``)."""
+    g = p.ev - d
+    return beta / g[0] - (1.0 - beta) * p.lam / g[1]
+
+
+def _nbs_start(game: _Game, sc: _Scaled, points: list, d: np.ndarray, beta: float, players, max_iter: int = 8) -> np.ndarray:
+    """The frontier point where ``beta log(EV_home - d_home) + (1 - beta) log(EV_partner - d_partner)`` peaks.
+
+    Regula falsi (Illinois) on the Nash product's derivative along the frontier
+    (:func:`_nash_slope`), bracketed by the traced points, each trial point a frontier solve
+    continued from the nearest traced one. Falls back on the best traced point when no
+    bracket exists (a multiplier is missing or the sign never changes). This is only the NBS
+    solver's start: the NBS itself is the L-BFGS-B optimum over all instruments.
+    """
+    gains = np.array([q.ev for q in points]) - d
+    ok = (gains > 0).all(axis=1)
+    nash = np.where(ok, beta * np.log(np.where(ok, gains[:, 0], 1)) + (1 - beta) * np.log(np.where(ok, gains[:, 1], 1)), -np.inf)
+    best = int(np.argmax(nash))
+    slopes = np.array([_nash_slope(q, d, beta) if o and np.isfinite(q.lam) else np.nan for q, o in zip(points, ok)])
+    lo = next((k for k in range(len(points) - 1) if slopes[k] > 0 and slopes[k + 1] < 0), None)
+    if lo is None:
+        return points[best].x
+    a, b = points[lo], points[lo + 1]
+    fa, fb = slopes[lo], slopes[lo + 1]
+    side, f_scale = 0, max(abs(fa), abs(fb))
+    for _ in range(max_iter):
+        u = a.ev[0] - fa * (b.ev[0] - a.ev[0]) / (fb - fa)
+        near = a if abs(u - a.ev[0]) <= abs(u - b.ev[0]) else b
+        p = _frontier_point(game, sc, near.x, u, 0, what=f"frontier at EV {players[0]} = {u:,.0f} (NBS start)")
+        f = _nash_slope(p, d, beta) if np.isfinite(p.lam) else np.nan
+        if not np.isfinite(f) or abs(f) <= 1e-10 * f_scale:
+            return p.x
+        if f > 0:
+            a, fa = p, f
+            fb = fb / 2 if side == 1 else fb
+            side = 1
+        else:
+            b, fb = p, f
+            fa = fa / 2 if side == -1 else fa
+            side = -1
+        if b.ev[0] - a.ev[0] <= 1e-9 * max(1.0, abs(u)):
+            return p.x
+    return p.x
 
 
 __all__ = ["bargain", "BargainResult", "Deal", "DealPosition", "Point", "deal_2025", "threat_2025", "policy_defaults",

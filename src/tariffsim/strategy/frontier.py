@@ -11,7 +11,9 @@ method on the KKT system (:func:`_kkt_newton`: stationarity of the Lagrangian on
 instruments off their bounds, the binding constraint, the bounds' active set carried
 along and revised by the multipliers' signs), with the Hessians of the two EVs by
 forward differences of the exact Jacobians, computed once and reused along the path
-(refreshed when Newton stalls). It returns only a certified point: relative
+(refreshed when Newton stalls); a second-order correction aims each step's linearised
+constraint at the curvature it will meet. It returns only a certified point: the
+objective gain the next Newton step predicts <= ``GAIN_TOL`` (relative), relative
 stationarity <= ``STAT_TOL``, constraint within ``CON_TOL``, multipliers of the right
 sign, and a negative definite Lagrangian Hessian on the constraint's tangent space.
 Otherwise, and from a point that is no KKT point (the status quo), SLSQP
@@ -39,12 +41,13 @@ from scipy.optimize import minimize
 from ..errors import ConvergenceError
 from .game import BOUND_TOL, EV_SCALE, _Game, _Scaled
 
-#: Newton-KKT acceptance: stationarity relative to the gradients, constraint in USD bn (1e-6 USD mn)
-STAT_TOL = 1e-8
+#: Newton-KKT acceptance: the objective gain the next Newton step predicts, relative to max(1, |EV|) (USD mn);
+#: the relative stationarity (optimiser units); the constraint, USD bn (1e-6 USD mn)
+GAIN_TOL = 1e-10
+STAT_TOL = 1e-6
 CON_TOL = 1e-9
-#: ... or a looser stationarity where the Newton model says the next step would change the objective by <= GAIN_TOL USD mn
-LOOSE_STAT_TOL = 1e-6
-GAIN_TOL = 1e-6
+#: an active bound is released when the Lagrangian's slope there points inwards by more than this (relative)
+SIGN_TOL = 1e-8
 #: a start is a KKT point for a nearby target when its relative stationarity is below this
 START_TOL = 1e-3
 #: forward-difference step of the Hessians, optimiser units (tariff 1e-5; transfer USD 0.1 mn)
@@ -55,10 +58,18 @@ COARSE_FTOL = 1e-8
 
 
 def _eps_constraint(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: int, *, what: str):
-    """max EV[1-who] s.t. EV[who] >= target; returns x, EV (2,) in USD mn.
+    """max EV[1-who] s.t. EV[who] >= target; returns x, EV (2,) in USD mn (see :func:`_frontier_point`)."""
+    p = _frontier_point(game, sc, x0, target, who, what=what)
+    return p.x, p.ev
+
+
+def _frontier_point(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: int, *, what: str) -> "KktPoint":
+    """max EV[1-who] s.t. EV[who] >= target, with the constraint's multiplier (the frontier's slope).
 
     Newton on the KKT system when ``x0`` is a KKT point for a nearby target (continuation),
-    SLSQP from ``x0`` otherwise or when Newton cannot certify its point.
+    else a coarse SLSQP solve that Newton then certifies; SLSQP alone (``ftol`` 1e-12, the
+    previous method) when Newton cannot certify its point (``steps = -1``; ``lam`` is then the
+    least-squares multiplier at SLSQP's point, NaN if none).
     Raises ConvergenceError when neither reaches a feasible optimum.
     """
     out = _kkt_newton(game, sc, x0, target, who)
@@ -69,8 +80,14 @@ def _eps_constraint(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who
             x1 = None
         out = None if x1 is None else _kkt_newton(game, sc, x1, target, who)
     if out is not None:
-        return out.x, out.ev
-    return _slsqp_point(game, sc, x0, target, who, what=what)
+        return out
+    x, e = _slsqp_point(game, sc, x0, target, who, what=what)
+    _, go, gw = _gradients(game, sc, x, who)
+    z = sc.z(x)
+    free = np.nonzero(sc.free)[0]
+    inner = (z > sc.lo[free] * sc.scale[free] + BOUND_TOL) & (z < sc.hi[free] * sc.scale[free] - BOUND_TOL)
+    lam = _multiplier(go[inner], gw[inner]) if inner.any() else float("nan")
+    return KktPoint(x, e, lam, _stationarity(go[inner], gw[inner], lam) if inner.any() else float("nan"), -1)
 
 
 def _slsqp_point(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: int, *, what: str,
@@ -198,7 +215,7 @@ def _kkt_newton(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: in
     refreshed, changes, prev_merit = False, 0, np.inf
     for step in range(max_steps + 1):
         gl = go + lam * gw
-        tol_g = STAT_TOL * (np.max(np.abs(go)) + lam * np.max(np.abs(gw)))
+        tol_g = SIGN_TOL * (np.max(np.abs(go)) + lam * np.max(np.abs(gw)))
         wrong = (at_lo & (gl > tol_g)) | (at_hi & (gl < -tol_g))
         if wrong.any():                                       # release: moving off the bound pays
             at_lo, at_hi = at_lo & ~wrong, at_hi & ~wrong
@@ -228,8 +245,8 @@ def _kkt_newton(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: in
         if not np.isfinite(dy).all():
             return None
         gain = EV_SCALE * abs(float(gl[inner] @ dy[:m] + 0.5 * dy[:m] @ hl @ dy[:m]))     # what the next step would add, USD mn
-        if (not wrong.any() and abs(c) <= CON_TOL
-                and (stat <= STAT_TOL or (stat <= LOOSE_STAT_TOL and gain <= GAIN_TOL))):
+        if (not wrong.any() and abs(c) <= CON_TOL and stat <= STAT_TOL
+                and gain <= GAIN_TOL * max(1.0, float(np.max(np.abs(e))))):
             if lam <= 0 or not _second_order_ok(hl, gw[inner]):
                 return None
             return KktPoint(x, e, float(lam), stat, step)
