@@ -41,11 +41,11 @@ from scipy.optimize import minimize
 from ..errors import ConvergenceError
 from .game import BOUND_TOL, EV_SCALE, _Game, _Scaled
 
-#: Newton-KKT acceptance: the objective gain the next Newton step predicts, relative to max(1, |EV|) (USD mn);
-#: the relative stationarity (optimiser units); the constraint, USD bn (1e-6 USD mn)
+#: Newton-KKT acceptance, relative to the EVs' size ``max(|EV|, |target|, 1 USD mn)``: the objective gain the
+#: next Newton step predicts and the constraint's violation; the relative stationarity (optimiser units)
 GAIN_TOL = 1e-10
-STAT_TOL = 1e-6
 CON_TOL = 1e-9
+STAT_TOL = 1e-6
 #: an active bound is released when the Lagrangian's slope there points inwards by more than this (relative)
 SIGN_TOL = 1e-8
 #: a start is a KKT point for a nearby target when its relative stationarity is below this
@@ -227,7 +227,8 @@ def _kkt_newton(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: in
         c = (e[who] - target) / EV_SCALE
         stat = _stationarity(go[inner], gw[inner], lam)
         cols = np.nonzero(inner)[0]
-        merit = max(stat / STAT_TOL, abs(c) / CON_TOL)
+        size = max(float(np.max(np.abs(e))), abs(float(target)), 1.0) / EV_SCALE        # USD bn
+        merit = max(stat / STAT_TOL, abs(c) / (CON_TOL * size))
         stalled = merit > 0.5 * prev_merit
         if stalled and refreshed:
             return None
@@ -244,9 +245,8 @@ def _kkt_newton(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: in
             return None
         if not np.isfinite(dy).all():
             return None
-        gain = EV_SCALE * abs(float(gl[inner] @ dy[:m] + 0.5 * dy[:m] @ hl @ dy[:m]))     # what the next step would add, USD mn
-        if (not wrong.any() and abs(c) <= CON_TOL and stat <= STAT_TOL
-                and gain <= GAIN_TOL * max(1.0, float(np.max(np.abs(e))))):
+        gain = abs(float(gl[inner] @ dy[:m] + 0.5 * dy[:m] @ hl @ dy[:m]))     # what the next step would add, USD bn
+        if not wrong.any() and abs(c) <= CON_TOL * size and stat <= STAT_TOL and gain <= GAIN_TOL * size:
             if lam <= 0 or not _second_order_ok(hl, gw[inner]):
                 return None
             return KktPoint(x, e, float(lam), stat, step)
