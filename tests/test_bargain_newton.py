@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_bargain import ONE_GROUP, three_country_world
 
 from tariffsim.strategy import war as war_mod
 from tariffsim.strategy.bargain import _nash_slope, bargain
-from tariffsim.strategy.frontier import CON_TOL, _eps_constraint, _frontier_point, _kkt_newton, _slsqp_point
+from tariffsim.strategy.frontier import (
+    CON_TOL,
+    _eps_constraint,
+    _frontier_point,
+    _kkt_newton,
+    _slsqp_point,
+)
 from tariffsim.strategy.game import _ev_jacobian, _Game, _Scaled
 from tariffsim.strategy.war import bilateral_war
-
-from test_bargain import ONE_GROUP, three_country_world
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +39,7 @@ def _setup(world, transfer_bounds=(-30.0, 30.0)):
 
 def test_newton_frontier_point_equals_slsqp_from_the_same_start(world3):
     game, sc, x_sq = _setup(world3)
-    x0, e0 = _slsqp_point(game, sc, x_sq, -0.2, 0, what="start")          # a KKT point at EV_US = -0.2
+    x0, _ = _slsqp_point(game, sc, x_sq, -0.2, 0, what="start")           # a KKT point at EV_US = -0.2
     for target in (-0.15, 0.1, 0.6):
         p = _kkt_newton(game, sc, x0, target, 0)
         assert p is not None and p.steps >= 1 and p.lam > 0

@@ -21,8 +21,8 @@ Nash bargaining solution (Nash 1950; the asymmetric form of Kalai 1977 with weig
     max_x  beta log(EV_home(x) - d_home) + (1 - beta) log(EV_partner(x) - d_partner)
 
 over the bounded instruments, solved with exact gradients (``jax.jacrev`` through the
-equilibrium: implicit differentiation) and L-BFGS-B, started from the best point of the
-traced Pareto frontier (:mod:`.frontier`). A deal is placed relative to the frontier by
+equilibrium: implicit differentiation) and L-BFGS-B, started where the Nash product peaks
+along the traced Pareto frontier (:mod:`.frontier`, traced by Newton-KKT continuation). A deal is placed relative to the frontier by
 :mod:`.deal`; defaults and their sources are in :mod:`.facts`.
 
 The pieces live in one file per concept: :mod:`.game` (the compiled two-player game),
@@ -47,7 +47,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import CornerSolutionWarning, ScenarioError, TariffsimError
+from ..errors import ConvergenceError, CornerSolutionWarning, ScenarioError, TariffsimError
 from ..world import World
 from .deal import Deal, DealPosition, deal_2025, locate_deal
 from .facts import _facts, fact, policy_defaults
@@ -288,7 +288,7 @@ def bargain(
     # (SLSQP from the status quo for the first end; the rest by continuation along the frontier, see .frontier)
     top = _frontier_point(game, sc, x_sq, d[0], 0, what="frontier (partner's best)")    # max EV partner, home >= d
     rgt = _frontier_point(game, sc, top.x, d[1], 1, what="frontier (home's best)")    # max EV home, partner >= d
-    x_top, e_top, x_rgt, e_rgt = top.x, top.ev, rgt.x, rgt.ev
+    e_top, e_rgt = top.ev, rgt.ev
     if e_top[1] < d[1] - 1e-6 * EV_SCALE or e_rgt[0] < d[0]:
         raise TariffsimError(f"bargain: no agreement in the instrument set beats disagreement for both {players[0]} and {players[1]}")
     targets = np.linspace(d[0], e_rgt[0], int(n_frontier))
@@ -384,11 +384,14 @@ def _nbs_start(game: _Game, sc: _Scaled, points: list, d: np.ndarray, beta: floa
         return points[best].x
     a, b = points[lo], points[lo + 1]
     fa, fb = slopes[lo], slopes[lo + 1]
-    side, f_scale = 0, max(abs(fa), abs(fb))
+    side, f_scale, p = 0, max(abs(fa), abs(fb)), points[best]
     for _ in range(max_iter):
         u = a.ev[0] - fa * (b.ev[0] - a.ev[0]) / (fb - fa)
         near = a if abs(u - a.ev[0]) <= abs(u - b.ev[0]) else b
-        p = _frontier_point(game, sc, near.x, u, 0, what=f"frontier at EV {players[0]} = {u:,.0f} (NBS start)")
+        try:
+            p = _frontier_point(game, sc, near.x, u, 0, what=f"frontier at EV {players[0]} = {u:,.0f} (NBS start)")
+        except ConvergenceError:        # only the start: L-BFGS-B goes on from the best point found so far
+            return p.x
         f = _nash_slope(p, d, beta) if np.isfinite(p.lam) else np.nan
         if not np.isfinite(f) or abs(f) <= 1e-10 * f_scale:
             return p.x

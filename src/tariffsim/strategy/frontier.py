@@ -63,7 +63,7 @@ def _eps_constraint(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who
     return p.x, p.ev
 
 
-def _frontier_point(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: int, *, what: str) -> "KktPoint":
+def _frontier_point(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: int, *, what: str) -> KktPoint:
     """max EV[1-who] s.t. EV[who] >= target, with the constraint's multiplier (the frontier's slope).
 
     Newton on the KKT system when ``x0`` is a KKT point for a nearby target (continuation),
@@ -232,7 +232,10 @@ def _kkt_newton(game: _Game, sc: _Scaled, x0: np.ndarray, target: float, who: in
         stalled = merit > 0.5 * prev_merit
         if stalled and refreshed:
             return None
-        h = _hessians(game, sc, x, cols, refresh=stalled)
+        try:
+            h = _hessians(game, sc, x, cols, refresh=stalled)
+        except ConvergenceError:                              # a difference step failed: SLSQP decides
+            return None
         refreshed |= stalled
         prev_merit = merit
         hl = h[1 - who] + lam * h[who]

@@ -1,9 +1,10 @@
 """Bilateral Nash tariff war in group tariffs: the default disagreement point of ``bargain``.
 
 Each player sets its group tariffs on the other as a best response (L-BFGS-B with exact
-gradients), Gauss-Seidel until a fixed point; third countries keep their tariffs. The
-result is verified: no player gains from re-solving its best response at the returned
-profile.
+gradients), Gauss-Seidel; after each round Newton on both players' first-order conditions
+(:func:`_nash_newton`) tries to finish, else the rounds go on to a fixed point; third
+countries keep their tariffs. The result is verified: no player gains from re-solving its
+best response at the returned profile.
 
 References
 ----------
@@ -96,7 +97,10 @@ def _nash_newton(game: _Game, x0: np.ndarray, tariff_bounds, max_steps: int = 8,
         stalled = res > 0.5 * prev
         if stalled and refreshed:
             return None
-        game.fill_curvature(x, inner, np.full(n + 1, fd_step), upper, refresh=stalled)
+        try:
+            game.fill_curvature(x, inner, np.full(n + 1, fd_step), upper, refresh=stalled)
+        except ConvergenceError:
+            return None
         refreshed |= stalled
         prev = res
         # d (d EV_owner(r) / d x_r) / d x_c for rows r, columns c among the inner tariffs
