@@ -1,25 +1,28 @@
-"""Batched GE solves: many parameter sets through one jit-compiled ``vmap`` of the
-Caliendo-Parro kernel (:func:`tariffsim.models.ge.equilibrium`), in fixed-size
-chunks so memory stays bounded and the kernel compiles once.
+"""Batched GE solves: many parameter sets of the Caliendo-Parro model through one
+jit-compiled batch kernel, in fixed-size chunks so memory stays bounded and the kernel
+compiles once; with several JAX devices (one per CPU core, :mod:`tariffsim._jaxcache`)
+one chunk per device at a time (``jax.pmap``).
 
 Per problem the solve is two stages, both pure JAX:
 
-1. Fast path, :func:`tariffsim.models.ge.equilibrium_fast`: Anderson acceleration
-   of one joint sweep over wages, prices and spending, the wage step
+1. Fast path: the three steps of :func:`tariffsim.models.ge.equilibrium_fast`
+   (:func:`~tariffsim.models.ge.fast_start`, :func:`~tariffsim.models.ge.fast_map`,
+   :func:`~tariffsim.models.ge.fast_finish`) with one
+   :func:`~tariffsim.solve.anderson.anderson_batched` loop for the chunk: Anderson
+   acceleration of a joint sweep over wages, prices and spending, the wage step
    preconditioned by the inverse of the exact Jacobian at the reference solution
-   (computed once per batch job and shared). Its residual bounds every
-   equilibrium condition at the returned point, so an accepted draw is a
-   certified equilibrium. Measured: ~55 sweeps per draw on world_io_7x44_2017.
+   (computed once per batch job and shared). Its residual bounds every equilibrium
+   condition at the returned point, so an accepted draw is a certified equilibrium.
+   Measured: ~15 steps per draw on world_io_7x44_2017 (docs/performance.md).
 2. Draws the fast path cannot certify are re-solved by the engine's own
    robust path (:func:`~tariffsim.models.ge.equilibrium`, Broyden from the exact
    Jacobian with the Newton fallback) and flagged ``fallback``. A problem is
    accepted only when its residual is below
    :data:`tariffsim.models.ge.ACCEPT_TOL`.
 
-``vmap`` of a ``while_loop`` freezes members that have converged (the batched
-loop selects their old state), so each problem's answer does not depend on
-which other problems share its chunk, up to floating-point rounding in
-differently sized batched operations.
+Converged problems are frozen while the rest of their chunk iterates, so each
+problem's answer does not depend on which other problems share its chunk, up to
+floating-point rounding in differently sized batched operations.
 
 References
 ----------
@@ -93,20 +96,30 @@ def _solve_chunk_fast(base: ge.GEParams, leaves: tuple, x0, H0, warm=None, *, ha
     # world_io_7x44_2017; the certified residual (~5e-11) stays an order below ACCEPT_TOL.
     lp0, X0 = (None, None) if warm is None else warm
 
+    def problem(vals, xscale):
+        # rebuilt inside each vmapped step so that what does not depend on the batched leaves
+        # (trade shares, IO coefficients, the hoisted constants when only theta varies) stays
+        # one unbatched array: a vmap of fast_start would broadcast all of it to the batch,
+        # measured 2.5x slower per sweep on world_io_7x44_2017
+        p = base._replace(**dict(zip(names, vals)))
+        return ge.FastProblem(p, ge.sweep_constants(p), H0, xscale)
+
     def start(vals):
-        return ge.fast_start(base._replace(**dict(zip(names, vals))), x0, H0, has_io, lp0, X0)
+        z0, prob = ge.fast_start(base._replace(**dict(zip(names, vals))), x0, H0, has_io, lp0, X0)
+        return z0, prob.xscale
 
-    z0, probs = jax.vmap(start)(leaves)
-    step = jax.vmap(lambda z, pr: ge.fast_map(z, pr, has_io))
-    z, _, it = anderson_batched(lambda Z: step(Z, probs), z0, memory=5, tol=1e-10, max_iter=400)
+    z0, xscale = jax.vmap(start)(leaves)
+    step = jax.vmap(lambda z, vals, xs: ge.fast_map(z, problem(vals, xs), has_io))
+    z, _, it = anderson_batched(lambda Z: step(Z, leaves, xscale), z0, memory=5, tol=1e-10, max_iter=400)
 
-    def finish(z, pr, k):
-        sol = ge.fast_finish(z, pr, has_io, k)
-        out = summarise(sol, pr.p)
+    def finish(z, vals, xs, k):
+        prob = problem(vals, xs)
+        sol = ge.fast_finish(z, prob, has_io, k)
+        out = summarise(sol, prob.p)
         out["iterations"] = sol.iterations
         return out
 
-    return jax.vmap(finish)(z, probs, it)
+    return jax.vmap(finish)(z, leaves, xscale, it)
 
 
 @partial(jax.jit, static_argnames=("has_io", "names"))
@@ -121,6 +134,27 @@ def _solve_chunk(base: ge.GEParams, leaves: tuple, x0, J0, *, has_io: bool, name
 def reference_jacobian(p: ge.GEParams, x, *, has_io: bool):
     """Exact Jacobian of the labour-market residual at ``x`` (shared initial Broyden matrix)."""
     return jax.jacfwd(lambda y: ge._excess_labour(y, p, has_io))(x)
+
+
+def device_count() -> int:
+    """Devices a batch job spreads its chunks over: every local JAX device (one per CPU core
+    on CPU, see :mod:`tariffsim._jaxcache`)."""
+    return jax.local_device_count()
+
+
+_PMAPPED: dict = {}
+
+
+def _pmapped(kernel, has_io: bool, names: tuple[str, ...], n_extra: int):
+    """``kernel`` over a leading device axis of the batched leaves (``jax.pmap``; the
+    shared arguments broadcast), compiled once per configuration."""
+    key = (kernel, has_io, names, n_extra)
+    if key not in _PMAPPED:
+        def f(base, leaves, x0, M, *extra):
+            return kernel(base, leaves, x0, M, *extra, has_io=has_io, names=names)
+
+        _PMAPPED[key] = jax.pmap(f, in_axes=(None, 0, None, None) + (None,) * n_extra)
+    return _PMAPPED[key]
 
 
 def solve_batched(
@@ -140,7 +174,10 @@ def solve_batched(
     warm-starts the fast path's prices and spending, as ``x0`` does its wages.
 
     Problems are cut into chunks of ``chunk_size`` (the last one padded by repeating
-    its final problem, then trimmed) so one compiled kernel serves every chunk.
+    its final problem, then trimmed) so one compiled kernel serves every chunk. With
+    several devices (:func:`device_count`) and more than one chunk of problems, one chunk
+    per device runs at once (``jax.pmap``); a problem's answer does not depend on which
+    device or chunk solved it beyond rounding.
     Returns numpy arrays with a leading problem axis; ``ok`` marks accepted solves.
     """
     names = tuple(sorted(batched))
@@ -155,13 +192,24 @@ def solve_batched(
     warm_j = None if warm is None else tuple(jnp.asarray(a, dtype=jnp.float64) for a in warm)
 
     def run(kernel, M, idx: np.ndarray) -> dict[str, np.ndarray]:
+        extra = (warm_j,) if kernel is _solve_chunk_fast and warm_j is not None else ()
+        nd = device_count() if len(idx) > chunk_size else 1
+        spread = _pmapped(kernel, has_io, names, len(extra)) if nd > 1 else None
         parts: list[dict[str, np.ndarray]] = []
-        for start in range(0, len(idx), chunk_size):
-            sel = idx[start:start + chunk_size]
-            pad = np.concatenate([sel, np.repeat(sel[-1:], chunk_size - len(sel))]) if len(sel) < chunk_size else sel
-            leaves = tuple(jnp.asarray(a[pad]) for a in arrays)
-            extra = (warm_j,) if kernel is _solve_chunk_fast and warm_j is not None else ()
-            out = kernel(base, leaves, x0, M, *extra, has_io=has_io, names=names)
+        start = 0
+        while start < len(idx):
+            # nd chunks at once, one per device, while more than one chunk is left; then one chunk
+            group = nd * chunk_size if len(idx) - start > chunk_size else chunk_size
+            sel = idx[start:start + group]
+            start += group
+            pad = np.concatenate([sel, np.repeat(sel[-1:], group - len(sel))]) if len(sel) < group else sel
+            if group > chunk_size:
+                leaves = tuple(jnp.asarray(a[pad].reshape((nd, chunk_size) + a.shape[1:])) for a in arrays)
+                out = spread(base, leaves, x0, M, *extra)
+                out = {k: np.asarray(v).reshape((group,) + v.shape[2:]) for k, v in out.items()}
+            else:
+                leaves = tuple(jnp.asarray(a[pad]) for a in arrays)
+                out = kernel(base, leaves, x0, M, *extra, has_io=has_io, names=names)
             parts.append({k: np.asarray(v)[: len(sel)] for k, v in out.items()})
             if on_chunk is not None and kernel is _solve_chunk_fast:
                 on_chunk(len(sel))
