@@ -198,8 +198,8 @@ def solve_batched(
         parts: list[dict[str, np.ndarray]] = []
         start = 0
         while start < len(idx):
-            # nd chunks at once, one per device, while more than one chunk is left; then one chunk
-            group = nd * chunk_size if len(idx) - start > chunk_size else chunk_size
+            # nd chunks at once, one per device (the last group padded: one compiled kernel per job)
+            group = nd * chunk_size
             sel = idx[start:start + group]
             start += group
             pad = np.concatenate([sel, np.repeat(sel[-1:], group - len(sel))]) if len(sel) < group else sel
