@@ -166,10 +166,16 @@ def row_mc(out: list, draws: int = 10_000) -> None:
     out.append({"work": f"{draws:,} MC draws, 7x44 IO, US +24 pp on Japan", "seconds": s,
                 "baseline_serial_solve_s": s_serial * draws / len(th),
                 "baseline_vmap_one_device_s": s_vmap * draws / n_vmap, "failed": r.failed,
-                "devices": jax.local_device_count(), "chunk_size": r.chunk_size,
+                "threads": _kernel_threads(), "chunk_size": r.chunk_size,
                 "mean_steps": float(np.mean(r.iterations)),
                 "note": "baselines: serial ts.solve loop (50 draws timed and scaled); the previous batch path, "
                         "jit(vmap(equilibrium_fast)) in chunks of 64 on one device (2,048 draws, scaled)"})
+
+
+def _kernel_threads() -> int:
+    from tariffsim.scale import _kernel
+
+    return _kernel.worker_count()
 
 
 def _vmap_one_device(w, t, r, n: int) -> tuple[float, int]:

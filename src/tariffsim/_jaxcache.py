@@ -1,5 +1,4 @@
-"""JAX set-up in one place: 64-bit floats, the persistent compilation cache and one JAX
-CPU device per core.
+"""JAX set-up in one place: 64-bit floats and the persistent compilation cache.
 
 :func:`configure_jax` runs once, when the first package that computes with JAX
 (``models``, ``solve``, ``strategy``, ``scale``) is imported; ``import tariffsim``
@@ -10,14 +9,6 @@ Folder: ``path`` if given, else ``$TARIFFSIM_JAX_CACHE`` (set it to an empty str
 to disable), else ``$TARIFFSIM_CACHE/jax`` (default ``~/.cache/tariffsim/jax``).
 A cache is an optimisation: an unwritable folder or an old JAX means no cache,
 never an error.
-
-CPU devices: XLA runs one compiled batch on one core, so batch jobs (Monte Carlo draws,
-sweeps; :mod:`tariffsim.scale._kernel`) spread their chunks over several JAX CPU
-devices with ``jax.pmap``. :func:`configure_jax` asks for one CPU device per usable
-core (``$TARIFFSIM_CPU_DEVICES`` overrides; ``1`` switches it off). Single solves run
-on the first device as before. Measured on 2 cores: 1,024 Monte Carlo draws in 1.65 s
-on two devices against 3.35 s on one (docs/performance.md). If JAX was initialised
-before tariffsim (a computation already ran), the setting cannot apply and is skipped.
 """
 
 from __future__ import annotations
@@ -49,39 +40,13 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> str | Non
 _CONFIGURED = False
 
 
-def cpu_device_count() -> int:
-    """CPU devices to ask JAX for: ``$TARIFFSIM_CPU_DEVICES``, else the usable cores (at most 16)."""
-    env = os.environ.get("TARIFFSIM_CPU_DEVICES", "").strip()
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(16, cores))
-
-
-def _set_cpu_devices(jax) -> None:
-    n = cpu_device_count()
-    if n <= 1:
-        return
-    try:
-        jax.config.update("jax_num_cpu_devices", n)
-    except Exception:  # noqa: BLE001 - JAX already initialised, or too old: one CPU device, still correct
-        pass
-
-
 def configure_jax() -> None:
-    """Enable float64 (every kernel certifies residuals near 1e-12), one CPU device per core and the compilation cache, once."""
+    """Enable float64 (every kernel certifies residuals near 1e-12) and the compilation cache, once."""
     global _CONFIGURED
     if _CONFIGURED:
         return
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    _set_cpu_devices(jax)
     enable_compilation_cache()
     _CONFIGURED = True

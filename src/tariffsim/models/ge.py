@@ -372,25 +372,29 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
     return lp_new, X_new, _labour_residual(w, out, p), pi1
 
 
-#: Price and spending sweeps per step of the fast kernel's map (:func:`fast_map`). With IO,
-#: two of each per step (spending and the labour residual at the updated spending) took
-#: 14.5 Anderson steps per Monte Carlo draw on world_io_7x44_2017 instead of 25.4 for one
-#: of each, 1.2-1.3x less time; three price sweeps saved no more time (docs/performance.md).
+#: Price and spending sweeps per step of the fast kernel's map (:func:`fast_map`) in batch
+#: jobs. With IO, two of each per step (and the labour residual at the updated spending)
+#: took 14.6 Anderson steps per Monte Carlo draw on world_io_7x44_2017 instead of 22 for one
+#: of each, 1.5x less time; three saved no more time (docs/performance.md). Single solves
+#: keep one of each (``SINGLE_SWEEPS``): the same speed there, and a kernel half the size
+#: to compile (the strategy layer compiles it inside every gradient).
 FAST_PRICE_SWEEPS = 2
 FAST_SPENDING_SWEEPS = 2
+BATCH_SWEEPS = (FAST_PRICE_SWEEPS, FAST_SPENDING_SWEEPS)
+SINGLE_SWEEPS = (1, 1)
 
 
-def _lean_parts(x, lp, X, p: GEParams, c: SweepConstants, has_io: bool):
+def _lean_parts(x, lp, X, p: GEParams, c: SweepConstants, has_io: bool, sweeps: tuple[int, int] = BATCH_SWEEPS):
     """The fast kernel's sweep: the conditions of :func:`_joint_parts` with one exponential
     per flow (:func:`calc_log_price_and_share`) and the per-solve constants ``c`` hoisted.
 
-    With IO, :data:`FAST_PRICE_SWEEPS` price sweeps ``log P <- T(log P; log w)`` (CP eq.
-    10-11), then :data:`FAST_SPENDING_SWEEPS` spending sweeps ``X <- M X + b`` (CP eq. 13)
-    at those trade shares, and the labour residual (CP eq. 14) at the updated spending.
+    With IO, ``sweeps[0]`` price sweeps ``log P <- T(log P; log w)`` (CP eq. 10-11), then
+    ``sweeps[1]`` spending sweeps ``X <- M X + b`` (CP eq. 13) at those trade shares, and
+    the labour residual (CP eq. 14) at the updated spending.
     Every sweep maps a fixed point to itself, so the map's fixed points are the equilibria.
     """
     w = jnp.exp(x)
-    n_price, n_spend = (FAST_PRICE_SWEEPS, FAST_SPENDING_SWEEPS) if has_io else (1, 1)
+    n_price, n_spend = sweeps if has_io else (1, 1)
     for _ in range(n_price):
         log_c = calc_log_cost(x, lp, p.va, p.io) if has_io else p.va * x[:, None]
         lp, pi1 = calc_log_price_and_share(log_c, c, p.pi0, p.theta)
@@ -437,11 +441,11 @@ def _unpack(z, prob: FastProblem):
     return z[:n], z[n:n + n * s].reshape(n, s), z[n + n * s:].reshape(n, s) * prob.xscale
 
 
-def fast_map(z: jnp.ndarray, prob: FastProblem, has_io: bool) -> jnp.ndarray:
+def fast_map(z: jnp.ndarray, prob: FastProblem, has_io: bool, sweeps: tuple[int, int] = BATCH_SWEEPS) -> jnp.ndarray:
     """The fixed-point map ``G(z)`` Anderson accelerates: one joint sweep, the wage step a
     chord step ``log w <- log w - H0 e`` capped at 0.25 in the sup norm."""
     x, lp, X = _unpack(z, prob)
-    lp_new, X_new, e = _lean_parts(x, lp, X, prob.p, prob.c, has_io)
+    lp_new, X_new, e = _lean_parts(x, lp, X, prob.p, prob.c, has_io, sweeps)
     dx = prob.H0 @ e
     x_new = x - dx * jnp.minimum(1.0, 0.25 / jnp.maximum(jnp.max(jnp.abs(dx)), 1e-300))  # step cap
     return jnp.concatenate([x_new, lp_new.ravel(), (X_new / prob.xscale).ravel()])
@@ -464,7 +468,8 @@ def fast_finish(z: jnp.ndarray, prob: FastProblem, has_io: bool, iterations) -> 
 
 def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: bool,
                      max_iter: int = 400, tol: float = 1e-13, memory: int = 8,
-                     log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None) -> GESolution:
+                     log_p0: jnp.ndarray | None = None, expenditure0: jnp.ndarray | None = None,
+                     sweeps: tuple[int, int] = SINGLE_SWEEPS) -> GESolution:
     """Forward-only fast solve: Anderson acceleration (Walker & Ni 2011) of one joint
     sweep over wages, prices and spending (:func:`fast_map`), with the wage step
     preconditioned by a fixed inverse Jacobian ``H0`` (chord method: ``x <- x - H0 e``).
@@ -478,7 +483,7 @@ def equilibrium_fast(p: GEParams, log_w0: jnp.ndarray, H0: jnp.ndarray, has_io: 
     with :func:`tariffsim.solve.anderson.anderson_batched`.
     """
     z0, prob = fast_start(p, log_w0, H0, has_io, log_p0, expenditure0)
-    z, _, it = anderson(lambda z: fast_map(z, prob, has_io), z0, memory=memory, tol=tol, max_iter=max_iter)
+    z, _, it = anderson(lambda z: fast_map(z, prob, has_io, sweeps), z0, memory=memory, tol=tol, max_iter=max_iter)
     return fast_finish(z, prob, has_io, it)
 
 

@@ -62,10 +62,10 @@ class FailedDrawsWarning(TariffsimWarning):
 
 
 def default_chunk_size() -> int:
-    """Draws per compiled batch (per device): small on CPU (the working set of a batch must
-    fit in cache; measured on world_io_7x44_2017 with one chunk per core: 2,048 draws in
-    1.55 s at 32, 1.57 s at 16, 2.3 s at 64 and 2.6 s at 128, see docs/performance.md),
-    large on accelerators."""
+    """Draws per compiled batch: small on CPU (the working set of a batch must fit in
+    cache; measured on world_io_7x44_2017 with one chunk per core at a time: 2,048 draws in
+    1.48-1.57 s at 16, 1.54-1.55 s at 32, 1.74-2.3 s at 64 and 2.6 s at 128, see
+    docs/performance.md), large on accelerators."""
     return 32 if jax.default_backend() == "cpu" else 4096
 
 
