@@ -517,7 +517,7 @@ def _drive(client, grid: SweepGrid, todo: list[int], store, wait) -> None:
     gj, fp = grid.model_dump_json(by_alias=True), grid.fingerprint()
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     window = max(4, 4 * n_workers)
-    pending, inflight, failed = deque(todo), {}, {}
+    pending, inflight, failed, lost = deque(todo), {}, {}, {}
 
     def left() -> list[int]:
         return sorted([*inflight.values(), *pending, *failed])
@@ -532,7 +532,9 @@ def _drive(client, grid: SweepGrid, todo: list[int], store, wait) -> None:
     while pending or inflight:
         while pending and len(inflight) < window:
             k = pending.popleft()
-            fut = client.submit(_chunk_task, gj, k, key=f"tariffsim-sweep-{fp}-{k}", pure=False, retries=grid.retries)
+            again = f"-r{lost[k]}" if lost.get(k) else ""       # a fresh key for a resubmitted chunk
+            fut = client.submit(_chunk_task, gj, k, key=f"tariffsim-sweep-{fp}-{k}{again}", pure=False,
+                                retries=grid.retries)
             inflight[fut] = k
         try:
             done, _ = wait(list(inflight), timeout=grid.progress_timeout_s, return_when="FIRST_COMPLETED")
@@ -543,11 +545,19 @@ def _drive(client, grid: SweepGrid, todo: list[int], store, wait) -> None:
             if fut.status == "finished":
                 store(*fut.result())
             else:
-                exc = fut.exception()
+                exc = fut.exception() if fut.status == "error" else None
                 if isinstance(exc, TariffsimError):
                     client.cancel(list(inflight))
                     raise exc
-                failed[k] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+                if exc is None and lost.get(k, 0) < grid.retries + 1:
+                    # cancelled or lost with no error of its own (seen when a worker dies while the
+                    # scheduler re-routes its tasks): submit the chunk again, at most retries + 1 times
+                    lost[k] = lost.get(k, 0) + 1
+                    pending.append(k)
+                elif exc is None:
+                    failed[k] = f"lost {lost[k]} times (status {fut.status})"
+                else:
+                    failed[k] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
             fut.release()
     if failed:
         k0 = min(failed)
