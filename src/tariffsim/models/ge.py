@@ -378,9 +378,7 @@ def _joint_parts(x, lp, X, p: GEParams, has_io: bool):
 #: of each, 1.5x less time; three saved no more time (docs/performance.md). Single solves
 #: keep one of each (``SINGLE_SWEEPS``): the same speed there, and a kernel half the size
 #: to compile (the strategy layer compiles it inside every gradient).
-FAST_PRICE_SWEEPS = 2
-FAST_SPENDING_SWEEPS = 2
-BATCH_SWEEPS = (FAST_PRICE_SWEEPS, FAST_SPENDING_SWEEPS)
+BATCH_SWEEPS = (2, 2)       # (price sweeps, spending sweeps)
 SINGLE_SWEEPS = (1, 1)
 
 

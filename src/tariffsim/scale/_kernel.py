@@ -97,16 +97,19 @@ def _solve_chunk_fast(base: ge.GEParams, leaves: tuple, x0, H0, warm=None, *, ha
     # world_io_7x44_2017; the certified residual (~5e-11) stays an order below ACCEPT_TOL.
     lp0, X0 = (None, None) if warm is None else warm
 
+    def params(vals):
+        return base._replace(**dict(zip(names, vals)))
+
     def problem(vals, xscale):
         # rebuilt inside each vmapped step so that what does not depend on the batched leaves
         # (trade shares, IO coefficients, the hoisted constants when only theta varies) stays
         # one unbatched array: a vmap of fast_start would broadcast all of it to the batch,
         # measured 2.5x slower per sweep on world_io_7x44_2017
-        p = base._replace(**dict(zip(names, vals)))
+        p = params(vals)
         return ge.FastProblem(p, ge.sweep_constants(p), H0, xscale)
 
     def start(vals):
-        z0, prob = ge.fast_start(base._replace(**dict(zip(names, vals))), x0, H0, has_io, lp0, X0)
+        z0, prob = ge.fast_start(params(vals), x0, H0, has_io, lp0, X0)
         return z0, prob.xscale
 
     z0, xscale = jax.vmap(start)(leaves)
@@ -162,6 +165,36 @@ def worker_count() -> int:
     return max(1, min(8, cores))
 
 
+def map_chunks(solve_chunk: Callable[[np.ndarray], Mapping[str, object]], n: int, chunk_size: int, *,
+               on_chunk: Callable[[int], None] | None = None, workers: int | None = None) -> dict[str, np.ndarray]:
+    """Run ``solve_chunk(positions)`` over ``0..n-1`` in chunks of ``chunk_size`` and stack the results.
+
+    Each call gets exactly ``chunk_size`` positions (the last chunk padded by repeating its
+    final position, so one compiled kernel serves every chunk) and returns arrays with that
+    leading axis; the padding is trimmed. ``workers`` chunks run at once from a thread pool
+    (default :func:`worker_count`), in order; ``on_chunk(k)`` reports each finished chunk's size.
+    """
+    starts = range(0, n, chunk_size)
+
+    def one(start: int) -> dict[str, np.ndarray]:
+        pos = np.arange(start, min(start + chunk_size, n))
+        pad = np.concatenate([pos, np.repeat(pos[-1:], chunk_size - len(pos))]) if len(pos) < chunk_size else pos
+        return {k: np.asarray(v)[: len(pos)] for k, v in solve_chunk(pad).items()}
+
+    k = min(worker_count() if workers is None else max(1, int(workers)), len(starts))
+    pool = ThreadPoolExecutor(max_workers=k) if k > 1 else None
+    parts: list[dict[str, np.ndarray]] = []
+    try:
+        for part in (pool.map(one, starts) if pool is not None else map(one, starts)):
+            parts.append(part)
+            if on_chunk is not None:
+                on_chunk(len(next(iter(part.values()))))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
 def solve_batched(
     base: ge.GEParams,
     batched: Mapping[str, np.ndarray],
@@ -198,30 +231,11 @@ def solve_batched(
     def run(kernel, M, idx: np.ndarray) -> dict[str, np.ndarray]:
         extra = (warm_j,) if kernel is _solve_chunk_fast and warm_j is not None else ()
 
-        def one(start: int) -> dict[str, np.ndarray]:
-            sel = idx[start:start + chunk_size]
-            pad = np.concatenate([sel, np.repeat(sel[-1:], chunk_size - len(sel))]) if len(sel) < chunk_size else sel
-            leaves = tuple(jnp.asarray(a[pad]) for a in arrays)
-            out = kernel(base, leaves, x0, M, *extra, has_io=has_io, names=names)
-            return {k: np.asarray(v)[: len(sel)] for k, v in out.items()}
+        def one(pos: np.ndarray) -> dict:
+            leaves = tuple(jnp.asarray(a[idx[pos]]) for a in arrays)
+            return kernel(base, leaves, x0, M, *extra, has_io=has_io, names=names)
 
-        starts = range(0, len(idx), chunk_size)
-        k = min(worker_count(), len(starts))
-        parts: list[dict[str, np.ndarray]] = []
-        if k <= 1:
-            chunks = map(one, starts)
-        else:
-            pool = ThreadPoolExecutor(max_workers=k)
-            chunks = pool.map(one, starts)          # in order; k chunks run at once
-        try:
-            for start, part in zip(starts, chunks):
-                parts.append(part)
-                if on_chunk is not None and kernel is _solve_chunk_fast:
-                    on_chunk(len(part["residual"]))
-        finally:
-            if k > 1:
-                pool.shutdown(wait=True, cancel_futures=True)
-        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+        return map_chunks(one, len(idx), chunk_size, on_chunk=on_chunk if kernel is _solve_chunk_fast else None)
 
     def accepted(r):
         # a certified root with negative income (hence welfare <= 0) is not a valid equilibrium

@@ -46,7 +46,7 @@ How it is solved
 production): the bound model's kernel parameters with ε, κ, ψ, φ replaced per draw go
 through one jit-compiled ``jax.vmap`` of :func:`tariffsim.models.ilms.solve_forward`
 (Newton with the analytic Jacobian), started at the point estimate's ``(log ŵ, log L̂)``,
-in chunks of ``chunk_size`` draws (the last padded with the point parameters). Draws the
+in chunks of ``chunk_size`` draws (``scale._kernel.map_chunks``: the last padded by repeating its final draw). Draws the
 batch does not certify are re-solved one by one from a cold start through ``bind``.
 ``method="serial"`` (and always for ``closure="balanced"``, which re-solves the
 zero-deficit baseline of every draw, and for ``value_added_share < 1``): a loop of
@@ -83,6 +83,7 @@ from ..models import ilms
 from ..models.base import bind_model
 from ..models.dispatch import check_options
 from ..world import World
+from . import _kernel
 from .montecarlo import FailedDrawsWarning, MonteCarloResult, draw_theta
 
 MODEL = "ilms2025"
@@ -199,23 +200,14 @@ def _batched(m0: Any, t: np.ndarray, point: ilms.ILMSEquilibrium, params: dict, 
     lump = m0.options["revenue"] == "lump_sum"
     z0 = jnp.asarray(np.concatenate([np.log(point.wage_hat), np.log(point.employment_hat)]))
     n_draws = params["eps"].shape[0]
-    pad = {"eps": m0.options["eps"], "kappa": m0.options["kappa"], "psi": m0.options["psi"],
-           "phi": np.asarray(m0.options["phi"])}
-    parts = []
-    for start in range(0, n_draws, chunk_size):
-        stop = min(start + chunk_size, n_draws)
-        chunk = {}
-        for k, v in params.items():
-            c = v[start:stop]
-            if stop - start < chunk_size:                 # pad with the point parameters: one compile per size
-                c = np.concatenate([c, np.broadcast_to(pad[k], (chunk_size - (stop - start),) + c.shape[1:])])
-            chunk[k] = jnp.asarray(c)
-        r = _solve_chunk(base, chunk["eps"], chunk["kappa"], chunk["psi"], chunk["phi"], z0, lump_sum=lump,
-                         numeraire=m0.options["numeraire"], keep_bilateral=keep_bilateral)
-        parts.append({k: np.asarray(v)[: stop - start] for k, v in r.items()})
-        if on_chunk is not None:
-            on_chunk(stop - start)
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    def one(pos: np.ndarray) -> dict:
+        c = {k: jnp.asarray(v[pos]) for k, v in params.items()}
+        return _solve_chunk(base, c["eps"], c["kappa"], c["psi"], c["phi"], z0, lump_sum=lump,
+                            numeraire=m0.options["numeraire"], keep_bilateral=keep_bilateral)
+
+    # one chunk at a time: each draw's dense solves already use the multithreaded BLAS
+    return _kernel.map_chunks(one, n_draws, chunk_size, on_chunk=on_chunk, workers=1)
 
 
 # --------------------------------------------------------------------------- serial path
